@@ -1,0 +1,121 @@
+"""The deck as JSON: the stable contract other tools read (see docs/deck-json.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from wbr.deck.model import (
+    JSON_SCHEMA_VERSION,
+    BoxTotals,
+    Change,
+    Chart,
+    Deck,
+    SeriesPoint,
+    Section,
+)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def deck_to_dict(deck: Deck) -> dict[str, Any]:
+    body = _jsonable(asdict(deck))
+    assert isinstance(body, dict)
+    for section, section_body in zip(deck.sections, body["sections"], strict=True):
+        for chart, chart_body in zip(section.charts, section_body["charts"], strict=True):
+            chart_body["x_labels"] = list(chart.x_labels)
+    return {"schema_version": JSON_SCHEMA_VERSION, **body}
+
+
+def deck_to_json(deck: Deck) -> str:
+    return json.dumps(deck_to_dict(deck), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_deck_json(deck: Deck, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(deck_to_json(deck), encoding="utf-8")
+
+
+def _point(body: dict[str, Any]) -> SeriesPoint:
+    return SeriesPoint(
+        label=body["label"],
+        start=date.fromisoformat(body["start"]),
+        end=date.fromisoformat(body["end"]),
+        cy=body["cy"],
+        py=body["py"],
+        cy_complete=body["cy_complete"],
+        py_complete=body["py_complete"],
+        py_start=date.fromisoformat(body["py_start"]),
+        py_end=date.fromisoformat(body["py_end"]),
+    )
+
+
+def _change(body: dict[str, Any]) -> Change:
+    return Change(value=body["value"], unit=body["unit"])
+
+
+def _box(body: dict[str, Any]) -> BoxTotals:
+    return BoxTotals(
+        last_week=body["last_week"],
+        wow=_change(body["wow"]),
+        last_week_yoy=_change(body["last_week_yoy"]),
+        mtd=body["mtd"],
+        mtd_yoy=_change(body["mtd_yoy"]),
+        qtd=body["qtd"],
+        qtd_yoy=_change(body["qtd_yoy"]),
+        ytd=body["ytd"],
+        ytd_yoy=_change(body["ytd_yoy"]),
+    )
+
+
+def _chart(body: dict[str, Any]) -> Chart:
+    return Chart(
+        metric=body["metric"],
+        label=body["label"],
+        description=body["description"],
+        kind=body["kind"],
+        owner=body["owner"],
+        unit=body["unit"],
+        decimals=body["decimals"],
+        direction=body["direction"],
+        comparison=body["comparison"],
+        drives=tuple(body["drives"]),
+        weeks=tuple(_point(point) for point in body["weeks"]),
+        months=tuple(_point(point) for point in body["months"]),
+        box=_box(body["box"]),
+    )
+
+
+def deck_from_dict(body: dict[str, Any]) -> Deck:
+    """Read a deck back from its JSON form (the inverse of `deck_to_dict`)."""
+    version = body.get("schema_version")
+    if version != JSON_SCHEMA_VERSION:
+        raise ValueError(f"deck JSON schema_version {version!r}; this wbr reads {JSON_SCHEMA_VERSION}")
+    return Deck(
+        title=body["title"],
+        project=body["project"],
+        week_ending=date.fromisoformat(body["week_ending"]),
+        week_number=body["week_number"],
+        fiscal_year_end_month=body["fiscal_year_end_month"],
+        monthly_view=body["monthly_view"],
+        currency_symbol=body["currency_symbol"],
+        generated_at=body["generated_at"],
+        sections=tuple(
+            Section(title=section["title"], charts=tuple(_chart(c) for c in section["charts"]))
+            for section in body["sections"]
+        ),
+    )

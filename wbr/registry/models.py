@@ -1,0 +1,199 @@
+"""Typed, frozen models of `metrics.yaml`.
+
+Every model forbids unknown keys, so a typo such as `ownr:` is an error with a
+line number instead of a silently ignored field. Cross-references between
+metrics (a ratio's parts, `drives:`, the deck's metric lists) are checked in
+`wbr.registry.rules`, not here, so that every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+NAME_RE = re.compile(NAME_PATTERN)
+
+
+class StrictModel(BaseModel):
+    """Base of every registry model: immutable, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def iso_index(self) -> int:
+        """Python's `date.weekday()` number: Monday is 0, Sunday is 6."""
+        return list(Weekday).index(self)
+
+
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+class MetricKind(StrEnum):
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class Direction(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class Unit(StrEnum):
+    COUNT = "count"
+    CURRENCY = "currency"
+    PERCENT = "percent"
+    RATIO = "ratio"
+    SECONDS = "seconds"
+    MILLISECONDS = "milliseconds"
+    DAYS = "days"
+
+
+class Comparison(StrEnum):
+    """How a period is compared with its base: relative change or rate difference."""
+
+    PERCENT = "percent"  # (CY / PY - 1) * 100
+    BASIS_POINTS = "bps"  # (CY - PY) * 10_000, for rates
+
+
+class MonthlyView(StrEnum):
+    TRAILING_TWELVE_MONTHS = "trailing_twelve_months"
+    FISCAL_YEAR = "fiscal_year"
+
+
+class Project(StrictModel):
+    name: str = "Weekly Business Review"
+    week_ends_on: Weekday = Weekday.SATURDAY
+    fiscal_year_end_month: Annotated[int, Field(ge=1, le=12)] = 12
+    currency_symbol: str = "$"
+
+    @field_validator("fiscal_year_end_month", mode="before")
+    @classmethod
+    def _month_name_to_number(cls, value: object) -> object:
+        """Accept `dec`/`December` as well as 12, as the reference app's configs do."""
+        if isinstance(value, str) and not value.strip().isdigit():
+            key = value.strip().lower()[:3]
+            if key in MONTH_NAMES:
+                return MONTH_NAMES.index(key) + 1
+            raise ValueError(f"unknown month {value!r}; use 1-12 or a name such as 'dec'")
+        return value
+
+    @field_validator("week_ends_on", mode="before")
+    @classmethod
+    def _lowercase_weekday(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class CsvSource(StrictModel):
+    """A CSV file (or a glob of files) loaded into a raw table of the store."""
+
+    kind: Literal["csv"]
+    path: str
+    table: str | None = Field(default=None, pattern=NAME_PATTERN)
+    date_column: str
+    date_format: str | None = None  # strptime format; None lets pandas infer ISO dates
+
+    def table_name(self, source_name: str) -> str:
+        return self.table or source_name
+
+
+Source = CsvSource
+
+
+class SumAggregation(StrictModel):
+    type: Literal["sum"]
+    column: str
+
+
+class CountAggregation(StrictModel):
+    """Number of raw rows in the period (`column` given: rows where it is not null)."""
+
+    type: Literal["count"]
+    column: str | None = None
+
+
+class RatioAggregation(StrictModel):
+    """Period total of one metric divided by the period total of another."""
+
+    type: Literal["ratio"]
+    numerator: str
+    denominator: str
+    scale: float = 1.0  # e.g. 1000 for "per thousand"
+
+
+Aggregation = Annotated[
+    SumAggregation | CountAggregation | RatioAggregation, Field(discriminator="type")
+]
+
+
+class Metric(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str
+    description: str
+    kind: MetricKind
+    owner: str = Field(min_length=1)
+    source: str | None = None  # a name under `sources:`; not needed for ratios
+    date_column: str | None = None  # defaults to the source's date column
+    aggregation: Aggregation
+    unit: Unit = Unit.COUNT
+    decimals: Annotated[int, Field(ge=0, le=6)] | None = None
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    comparison: Comparison | None = None  # None: bps for percent units, percent otherwise
+    drives: tuple[str, ...] = ()
+
+    @property
+    def compared_as(self) -> Comparison:
+        if self.comparison is not None:
+            return self.comparison
+        return Comparison.BASIS_POINTS if self.unit is Unit.PERCENT else Comparison.PERCENT
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Other metrics this one is computed from."""
+        agg = self.aggregation
+        if isinstance(agg, RatioAggregation):
+            return (agg.numerator, agg.denominator)
+        return ()
+
+
+class Section(StrictModel):
+    title: str
+    metrics: tuple[str, ...] = Field(min_length=1)
+
+
+class Deck(StrictModel):
+    title: str = "Weekly Business Review"
+    monthly_view: MonthlyView = MonthlyView.TRAILING_TWELVE_MONTHS
+    sections: tuple[Section, ...] = Field(min_length=1)
+
+
+class Registry(StrictModel):
+    """The whole of a validated `metrics.yaml`."""
+
+    project: Project = Project()
+    sources: dict[str, Source] = {}
+    metrics: tuple[Metric, ...]
+    deck: Deck
+
+    def metric(self, name: str) -> Metric:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        raise KeyError(name)
+
+    @property
+    def metrics_by_name(self) -> dict[str, Metric]:
+        return {metric.name: metric for metric in self.metrics}
