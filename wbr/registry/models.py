@@ -125,6 +125,13 @@ class CountAggregation(StrictModel):
     column: str | None = None
 
 
+class MeanAggregation(StrictModel):
+    """Average of the non-null values in the period: period sum / period count."""
+
+    type: Literal["mean"]
+    column: str
+
+
 class RatioAggregation(StrictModel):
     """Period total of one metric divided by the period total of another."""
 
@@ -135,7 +142,7 @@ class RatioAggregation(StrictModel):
 
 
 Aggregation = Annotated[
-    SumAggregation | CountAggregation | RatioAggregation, Field(discriminator="type")
+    SumAggregation | CountAggregation | MeanAggregation | RatioAggregation, Field(discriminator="type")
 ]
 
 

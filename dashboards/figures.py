@@ -1,0 +1,210 @@
+"""The 6-12 chart: the trailing 6 weeks and 12 months of one metric, as a Plotly figure.
+
+One categorical x-axis: six week labels, a blank gap, twelve month labels. The
+weeks are drawn against the left y-axis and the months against the right one,
+because a month's total is about four times a week's. The current year is a
+bold line with markers, the prior year a faint grey line; weeks and months are
+separate traces so the line never runs across the gap. A period with a missing
+day is incomplete: its value is None (a gap in the line) and a hollow marker at
+the foot of the chart says so on hover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import plotly.graph_objects as go
+
+from wbr.deck.format import format_value
+from wbr.deck.model import Chart, SeriesPoint
+
+GAP_LABEL: Final = " "  # the blank category between the weeks and the months
+INCOMPLETE_TEXT: Final = "incomplete: a day is missing"
+FIGURE_HEIGHT_PX: Final = 280
+
+# Trace uids: renderers and tests find a series by these, never by position.
+CY_WEEKS: Final = "cy-weeks"
+PY_WEEKS: Final = "py-weeks"
+CY_MONTHS: Final = "cy-months"
+PY_MONTHS: Final = "py-months"
+INCOMPLETE: Final = "incomplete"
+
+CY_COLOR: Final = "#1f4e8c"
+PY_COLOR: Final = "#b5b5b5"
+GRID_COLOR: Final = "#ececec"
+AXIS_TEXT_COLOR: Final = "#555555"
+FONT_FAMILY: Final = "Helvetica Neue, Helvetica, Arial, sans-serif"
+CY_LINE_WIDTH: Final = 3
+PY_LINE_WIDTH: Final = 1.5
+MARKER_SIZE: Final = 7
+INCOMPLETE_MARKER_Y: Final = 0.05  # on a hidden 0-1 axis: just above the x-axis
+UNIT_TICK_SUFFIX: Final = {"milliseconds": " ms", "seconds": " s", "days": " d"}
+
+
+def _hover_texts(
+    points: Sequence[SeriesPoint], year: int, chart: Chart, currency_symbol: str, *, cy: bool
+) -> list[str]:
+    texts = []
+    for point in points:
+        value = point.cy if cy else point.py
+        complete = point.cy_complete if cy else point.py_complete
+        text = f"{year}: {format_value(value, chart.unit, chart.decimals, currency_symbol)}"
+        texts.append(text if complete else f"{text} ({INCOMPLETE_TEXT})")
+    return texts
+
+
+def _series_traces(
+    chart: Chart,
+    points: Sequence[SeriesPoint],
+    *,
+    period: str,
+    yaxis: str,
+    year: int,
+    currency_symbol: str,
+) -> list[go.Scatter]:
+    """The prior-year and current-year traces of one part (weeks or months)."""
+    x = [point.label for point in points]
+    first = period == "weeks"  # only the weekly pair appears in the legend
+    prior = go.Scatter(
+        x=x,
+        y=[point.py for point in points],
+        uid=f"py-{period}",
+        name=str(year - 1),
+        legendgroup="py",
+        showlegend=first,
+        mode="lines",
+        line={"color": PY_COLOR, "width": PY_LINE_WIDTH},
+        yaxis=yaxis,
+        customdata=_hover_texts(points, year - 1, chart, currency_symbol, cy=False),
+        hovertemplate="%{customdata}<extra></extra>",
+        connectgaps=False,
+    )
+    current = go.Scatter(
+        x=x,
+        y=[point.cy for point in points],
+        uid=f"cy-{period}",
+        name=str(year),
+        legendgroup="cy",
+        showlegend=first,
+        mode="lines+markers",
+        line={"color": CY_COLOR, "width": CY_LINE_WIDTH},
+        marker={
+            "size": MARKER_SIZE,
+            "color": CY_COLOR,
+            "symbol": ["circle" if p.cy_complete else "circle-open" for p in points],
+            "line": {"width": 2, "color": CY_COLOR},
+        },
+        yaxis=yaxis,
+        customdata=_hover_texts(points, year, chart, currency_symbol, cy=True),
+        hovertemplate="%{customdata}<extra></extra>",
+        connectgaps=False,
+    )
+    return [prior, current]
+
+
+def _incomplete_trace(chart: Chart, year: int) -> go.Scatter:
+    """Hollow markers at the foot of the chart for incomplete current-year periods."""
+    labels = [p.label for p in (*chart.weeks, *chart.months) if not p.cy_complete]
+    return go.Scatter(
+        x=labels,
+        y=[INCOMPLETE_MARKER_Y] * len(labels),
+        uid=INCOMPLETE,
+        name="incomplete",
+        showlegend=False,
+        mode="markers",
+        marker={"size": MARKER_SIZE, "color": CY_COLOR, "symbol": "circle-open"},
+        yaxis="y3",
+        hovertemplate=f"%{{x}} {year}: {INCOMPLETE_TEXT}<extra></extra>",
+    )
+
+
+def _value_axis(chart: Chart, currency_symbol: str, **extra: Any) -> dict[str, Any]:
+    axis: dict[str, Any] = {
+        "showgrid": True,
+        "gridcolor": GRID_COLOR,
+        "gridwidth": 1,
+        "zeroline": False,
+        "showline": False,
+        "ticks": "",
+        "tickfont": {"size": 10, "color": AXIS_TEXT_COLOR},
+        "nticks": 5,
+        "automargin": True,
+        "fixedrange": True,
+    }
+    if chart.unit == "percent":
+        axis["tickformat"] = f",.{chart.decimals}~%"
+    elif chart.unit == "currency":
+        axis["tickprefix"] = currency_symbol
+    axis["ticksuffix"] = UNIT_TICK_SUFFIX.get(chart.unit, "")
+    axis.update(extra)
+    return axis
+
+
+def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go.Figure:
+    """The 6-12 chart of `chart`; `year` is the deck's year (its week-ending date's)."""
+    traces = [
+        *_series_traces(
+            chart, chart.weeks, period="weeks", yaxis="y", year=year, currency_symbol=currency_symbol
+        ),
+        *_series_traces(
+            chart,
+            chart.months,
+            period="months",
+            yaxis="y2",
+            year=year,
+            currency_symbol=currency_symbol,
+        ),
+    ]
+    if not all(p.cy_complete for p in (*chart.weeks, *chart.months)):
+        traces.append(_incomplete_trace(chart, year))
+    categories = [*(p.label for p in chart.weeks), GAP_LABEL, *(p.label for p in chart.months)]
+    figure = go.Figure(data=traces)
+    figure.update_layout(
+        height=FIGURE_HEIGHT_PX,
+        margin={"l": 8, "r": 8, "t": 28, "b": 8},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        font={"family": FONT_FAMILY, "size": 11, "color": "#222222"},
+        hovermode="x unified",
+        hoverlabel={"bgcolor": "white", "font": {"size": 11}},
+        legend={
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": 11},
+            "traceorder": "reversed",  # "2026" before "2025"
+        },
+        xaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": categories,
+            "range": [-0.5, len(categories) - 0.5],
+            "showgrid": False,
+            "showline": True,
+            "linecolor": "#999999",
+            "ticks": "",
+            "tickfont": {"size": 10, "color": AXIS_TEXT_COLOR},
+            "fixedrange": True,
+        },
+        yaxis=_value_axis(chart, currency_symbol, side="left"),
+        yaxis2=_value_axis(
+            chart, currency_symbol, side="right", overlaying="y", showgrid=False, tickmode="auto"
+        ),
+        yaxis3={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
+        shapes=[
+            {  # a thin rule in the gap: weeks on the left, months on the right
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": GAP_LABEL,
+                "x1": GAP_LABEL,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#d0d0d0", "width": 1, "dash": "dot"},
+            }
+        ],
+    )
+    return figure

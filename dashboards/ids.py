@@ -1,0 +1,51 @@
+"""Every component id of the Dash app, in one place.
+
+Layouts, callbacks and the browser tests all take ids from here, so renaming a
+component cannot break one of them silently. Per-metric ids are functions of
+the metric name (metric names match `^[a-z][a-z0-9_]*$`, so they are safe in ids).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Page shell (dashboards/app.py).
+WEEK_SELECTOR: Final = "week-selector"
+DECK_CONTAINER: Final = "deck-container"
+
+# Deck header (dashboards/layout.py).
+DECK: Final = "deck"
+DECK_TITLE: Final = "deck-title"
+DECK_PROJECT: Final = "deck-project"
+DECK_WEEK: Final = "deck-week"
+DECK_NOTE: Final = "deck-note"
+
+# The html attribute on each box value cell that carries the model's number.
+DATA_RAW: Final = "data-raw"
+# The html attribute naming which of the nine box numbers a cell shows.
+DATA_FIELD: Final = "data-field"
+
+
+def section_id(index: int) -> str:
+    """The section at `index` (0-based, in deck order)."""
+    return f"section-{index}"
+
+
+def card_id(metric: str) -> str:
+    """The card holding one metric's label, chart and box."""
+    return f"card-{metric}"
+
+
+def chart_id(metric: str) -> str:
+    """The `dcc.Graph` of one metric's 6-12 chart."""
+    return f"chart-{metric}"
+
+
+def box_id(metric: str) -> str:
+    """The table of nine numbers under one metric's chart."""
+    return f"box-{metric}"
+
+
+def box_cell_id(metric: str, field: str) -> str:
+    """One value cell of a box; `field` is a `BoxTotals` field name such as "wow"."""
+    return f"box-{metric}-{field}"

@@ -1,0 +1,27 @@
+"""Where the Dash app gets its decks: the stored metric values, built per request."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from wbr.compute.run import stored_week_endings
+from wbr.deck.build import build_deck
+from wbr.deck.model import Deck
+from wbr.registry.models import Registry
+
+
+class StoreDeckSource:
+    """Builds a week's deck from the store on demand (a cheap, indexed read)."""
+
+    def __init__(self, engine: Engine, registry: Registry) -> None:
+        self._engine = engine
+        self._registry = registry
+
+    def weeks(self) -> list[date]:
+        weekday = self._registry.project.week_ends_on.iso_index
+        return [day for day in stored_week_endings(self._engine) if day.weekday() == weekday]
+
+    def deck(self, week_ending: date | None) -> Deck:
+        return build_deck(self._engine, self._registry, week_ending)

@@ -1,0 +1,226 @@
+"""A small hand-made deck for renderer tests: 2 sections, 3 charts.
+
+`sample_deck(week_ending)` is deterministic and its numbers depend on the week,
+so a test can switch weeks and see them change. It covers the awkward cases:
+a metric without prior-year data (`in_stock_rate` is new: py is None for the
+first months and weeks), an incomplete latest week (`revenue`: a day is
+missing, so its cy is None and the box shows N/A), a lower-is-better metric
+(`page_latency_p90`), and each unit family (milliseconds, percent, currency).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from wbr.deck.model import BoxTotals, Change, Chart, Deck, SeriesPoint, Section
+
+WEEKS_SHOWN = 6
+MONTHS_SHOWN = 12
+PY_WEEK_OFFSET_DAYS = 364  # keeps weekdays aligned
+MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _wave(base: float, amplitude: float, day: date, seed: int) -> float:
+    """A deterministic, gently varying value for `day`."""
+    phase = day.toordinal() / 7 + seed
+    return round(base * (1 + amplitude * math.sin(phase) + amplitude / 2 * math.cos(phase / 3)), 4)
+
+
+def _pct(cy: float | None, py: float | None) -> Change:
+    if cy is None or py is None or py == 0:
+        return Change(None, "percent")
+    return Change((cy / py - 1) * 100, "percent")
+
+
+def _bps(cy: float | None, py: float | None) -> Change:
+    if cy is None or py is None:
+        return Change(None, "bps")
+    return Change((cy - py) * 10_000, "bps")
+
+
+def _month_starts(week_ending: date) -> list[date]:
+    """The first days of the 12 complete months before the week-ending's month."""
+    year, month = week_ending.year, week_ending.month
+    starts = []
+    for _ in range(MONTHS_SHOWN):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        starts.append(date(year, month, 1))
+    return starts[::-1]
+
+
+def _month_end(start: date) -> date:
+    following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _shift_year(day: date) -> date:
+    return day.replace(year=day.year - 1) if (day.month, day.day) != (2, 29) else day - timedelta(365)
+
+
+def _chart(
+    week_ending: date,
+    *,
+    metric: str,
+    base: float,
+    seed: int,
+    monthly_factor: float,
+    py_from: date | None = None,
+    incomplete_last_week: bool = False,
+    **fields: Any,
+) -> Chart:
+    """One chart; prior-year values before `py_from` are missing (a new metric)."""
+
+    def py_value(day: date) -> float | None:
+        if py_from is not None and day < py_from:
+            return None
+        return _wave(base * 0.93, 0.04, day, seed + 1)
+
+    weeks = []
+    for back in range(WEEKS_SHOWN - 1, -1, -1):
+        end = week_ending - timedelta(weeks=back)
+        start = end - timedelta(days=6)
+        py_end = end - timedelta(days=PY_WEEK_OFFSET_DAYS)
+        complete = not (incomplete_last_week and back == 0)
+        weeks.append(
+            SeriesPoint(
+                label=f"wk {end.isocalendar().week}",
+                start=start,
+                end=end,
+                cy=_wave(base, 0.05, end, seed) if complete else None,
+                py=py_value(py_end),
+                cy_complete=complete,
+                py_complete=True,
+                py_start=py_end - timedelta(days=6),
+                py_end=py_end,
+            )
+        )
+    months = []
+    for start in _month_starts(week_ending):
+        end = _month_end(start)
+        py_start, py_end = _shift_year(start), _shift_year(end)
+        py_week = py_value(py_end)
+        months.append(
+            SeriesPoint(
+                label=MONTH_LABELS[start.month - 1],
+                start=start,
+                end=end,
+                cy=round(_wave(base, 0.05, end, seed) * monthly_factor, 4),
+                py=None if py_week is None else round(py_week * monthly_factor, 4),
+                cy_complete=True,
+                py_complete=True,
+                py_start=py_start,
+                py_end=py_end,
+            )
+        )
+    compare = _bps if fields["comparison"] == "bps" else _pct
+    last, previous = weeks[-1], weeks[-2]
+    # Period-to-date totals: rough multiples of the latest complete week's value.
+    anchor = next(p.cy for p in reversed(weeks) if p.cy is not None)
+    assert anchor is not None
+    additive = fields["unit"] not in ("percent", "milliseconds")
+
+    def to_date(multiple: float, py_ratio: float | None) -> tuple[float, Change]:
+        cy = round(anchor * (multiple if additive else 1 - multiple / 2000), 4)
+        py = None if py_ratio is None else round(cy * py_ratio, 4)
+        return cy, compare(cy, py)
+
+    mtd, mtd_yoy = to_date(3.4, 0.95)
+    qtd, qtd_yoy = to_date(12.4, 0.97 if py_from is None else None)
+    ytd, ytd_yoy = to_date(38.4, 0.96 if py_from is None else None)
+    box = BoxTotals(
+        last_week=last.cy,
+        wow=compare(last.cy, previous.cy),
+        last_week_yoy=compare(last.cy, last.py),
+        mtd=mtd,
+        mtd_yoy=mtd_yoy,
+        qtd=qtd,
+        qtd_yoy=qtd_yoy,
+        ytd=ytd,
+        ytd_yoy=ytd_yoy,
+    )
+    return Chart(metric=metric, weeks=tuple(weeks), months=tuple(months), box=box, **fields)
+
+
+def sample_deck(week_ending: date = date(2021, 9, 25)) -> Deck:
+    """A two-section deck (inputs, then outputs) for the week ending `week_ending`."""
+    latency = _chart(
+        week_ending,
+        metric="page_latency_p90",
+        base=412.0,
+        seed=1,
+        monthly_factor=1.0,
+        label="Page latency (p90)",
+        description="90th percentile of page load time on the detail page.",
+        kind="input",
+        owner="Priya Raman",
+        unit="milliseconds",
+        decimals=0,
+        direction="lower_is_better",
+        comparison="percent",
+        drives=("revenue",),
+    )
+    in_stock = _chart(
+        week_ending,
+        metric="in_stock_rate",
+        base=0.93,
+        seed=2,
+        monthly_factor=1.0,
+        py_from=week_ending - timedelta(days=PY_WEEK_OFFSET_DAYS + 21),
+        label="In-stock rate",
+        description="Share of detail-page views where the item could ship today.",
+        kind="input",
+        owner="Marco Diaz",
+        unit="percent",
+        decimals=1,
+        direction="higher_is_better",
+        comparison="bps",
+        drives=("revenue",),
+    )
+    revenue = _chart(
+        week_ending,
+        metric="revenue",
+        base=1_234_567.0,
+        seed=3,
+        monthly_factor=4.35,
+        incomplete_last_week=True,
+        label="Revenue",
+        description="Ordered product sales, before returns.",
+        kind="output",
+        owner="Ana Lopez",
+        unit="currency",
+        decimals=2,
+        direction="higher_is_better",
+        comparison="percent",
+        drives=(),
+    )
+    return Deck(
+        title="Weekly Business Review",
+        project="Example Retail",
+        week_ending=week_ending,
+        week_number=week_ending.isocalendar().week,
+        fiscal_year_end_month=12,
+        monthly_view="trailing_twelve_months",
+        currency_symbol="$",
+        generated_at=f"{week_ending + timedelta(days=1)}T06:00:00+00:00",
+        sections=(
+            Section("Customer experience (inputs)", (latency, in_stock)),
+            Section("Financials (outputs)", (revenue,)),
+        ),
+    )
+
+
+class SampleSource:
+    """A `DeckSource` over `sample_deck`: two weeks, newest last."""
+
+    def __init__(self, weeks: tuple[date, ...] = (date(2021, 9, 18), date(2021, 9, 25))) -> None:
+        self._weeks = list(weeks)
+
+    def weeks(self) -> list[date]:
+        return list(self._weeks)
+
+    def deck(self, week_ending: date | None) -> Deck:
+        return sample_deck(self._weeks[-1] if week_ending is None else week_ending)

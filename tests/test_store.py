@@ -1,0 +1,185 @@
+"""The store: URL resolution, engine settings, migrations and schema drift."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, select, text
+
+from wbr.store import (
+    DATABASE_URL_ENV,
+    create_store_engine,
+    current_revision,
+    describe_url,
+    head_revision,
+    load_runs,
+    metadata,
+    metric_values,
+    migrate,
+    resolve_database_url,
+)
+from wbr.store.schema import is_app_table
+
+APP_TABLES = {"metric_values", "load_runs", "compute_runs"}
+
+
+def _drift(engine: Engine, target: MetaData) -> list[Any]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, _parents: type_ != "table"
+                or is_app_table(name),
+            },
+        )
+        return list(compare_metadata(context, target))
+
+
+def test_fresh_store_has_no_revision(store_url: str) -> None:
+    engine = create_store_engine(store_url)
+    try:
+        assert current_revision(engine) is None
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def test_migrate_creates_the_app_tables(store_engine: Engine) -> None:
+    tables = set(inspect(store_engine).get_table_names())
+    assert tables == APP_TABLES | {"alembic_version"}
+    assert current_revision(store_engine) == head_revision() == "0001"
+    inspector = inspect(store_engine)
+    assert inspector.get_pk_constraint("metric_values")["constrained_columns"] == [
+        "metric",
+        "grain",
+        "period_start",
+        "period_end",
+    ]
+    indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("metric_values")}
+    assert indexes == {"ix_metric_values_grain_period_end": ["grain", "period_end"]}
+
+
+def test_migrate_twice_is_a_noop_and_keeps_data(store_engine: Engine) -> None:
+    row = {
+        "metric": "orders",
+        "grain": "week",
+        "period_start": date(2024, 1, 7),
+        "period_end": date(2024, 1, 13),
+        "value": 42.0,
+        "numerator": None,
+        "denominator": None,
+        "days_present": 7,
+        "days_expected": 7,
+        "complete": True,
+        "computed_at": datetime(2024, 1, 14, 9, 30, tzinfo=UTC),
+    }
+    with store_engine.begin() as connection:
+        connection.execute(metric_values.insert(), [row])
+
+    migrate(store_engine)
+
+    assert current_revision(store_engine) == "0001"
+    with store_engine.connect() as connection:
+        stored = connection.execute(select(metric_values)).mappings().one()
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert versions == [("0001",)]
+    assert stored["period_end"] == date(2024, 1, 13)
+    assert stored["value"] == 42.0
+    assert stored["complete"] is True
+
+
+def test_migrated_schema_has_no_drift_from_schema_py(store_engine: Engine) -> None:
+    assert _drift(store_engine, metadata) == []
+
+
+def test_drift_check_does_notice_a_difference(store_engine: Engine) -> None:
+    """Guards the test above: a changed model must show up as drift."""
+    changed = MetaData()
+    for table in metadata.tables.values():
+        table.to_metadata(changed)
+    Table("extra", changed, Column("id", Integer, primary_key=True))
+    diffs = _drift(store_engine, changed)
+    assert [diff[0] for diff in diffs] == ["add_table"]
+    assert diffs[0][1].name == "extra"
+
+
+def test_raw_tables_are_not_drift(store_engine: Engine) -> None:
+    with store_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE raw_orders (day DATE)"))
+    assert _drift(store_engine, metadata) == []
+
+
+def test_load_runs_ids_autoincrement(store_engine: Engine) -> None:
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    base = {"source": "s", "table_name": "raw_s", "started_at": now, "status": "running"}
+    with store_engine.begin() as connection:
+        first = connection.execute(load_runs.insert().values(base)).inserted_primary_key
+        second = connection.execute(load_runs.insert().values(base)).inserted_primary_key
+    assert first is not None and second is not None
+    assert second[0] == first[0] + 1
+
+
+def test_failed_transaction_rolls_back_ddl(store_engine: Engine) -> None:
+    """Atomic reloads rely on transactional DDL, which sqlite3 disables by default."""
+    with pytest.raises(RuntimeError), store_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE raw_scratch (id INTEGER)"))
+        raise RuntimeError("boom")
+    assert "raw_scratch" not in inspect(store_engine).get_table_names()
+
+
+def test_sqlite_is_tuned_for_concurrent_readers(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_url_uses_psycopg_3() -> None:
+    # create_engine does not connect, so no server is needed here.
+    for url in ("postgresql://u:p@db.example/wbr", "postgres://u:p@db.example/wbr"):
+        engine = create_store_engine(url)
+        assert engine.dialect.name == "postgresql"
+        assert engine.dialect.driver == "psycopg"
+        engine.dispose()
+
+
+def test_url_precedence_env_then_configured_then_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    default = resolve_database_url(tmp_path)
+    assert default == f"sqlite:///{tmp_path.resolve()}/.wbr/wbr.db"
+    assert (tmp_path / ".wbr").is_dir()
+
+    configured = "postgresql://configured@db/wbr"
+    assert resolve_database_url(tmp_path, configured) == configured
+
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://from-env@db/wbr")
+    assert resolve_database_url(tmp_path, configured) == "postgresql://from-env@db/wbr"
+    assert resolve_database_url(tmp_path) == "postgresql://from-env@db/wbr"
+
+
+def test_default_url_does_not_create_folders_when_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    resolve_database_url(tmp_path, "sqlite:///elsewhere.db")
+    assert not (tmp_path / ".wbr").exists()
+
+
+def test_describe_url_hides_the_password() -> None:
+    described = describe_url("postgresql+psycopg://wbr:s3cret@db.example:5432/wbr")
+    assert "s3cret" not in described
+    assert described == "postgresql+psycopg://wbr:***@db.example:5432/wbr"
+    assert describe_url("sqlite:///x/wbr.db") == "sqlite:///x/wbr.db"
+    assert "s3cret" not in describe_url("not a url://wbr:s3cret@host")

@@ -1,0 +1,131 @@
+"""The one place numbers become text, shared by every rendering of the deck.
+
+Dash and the HTML export both call these functions, so a number reads the same
+on the screen, in the export and in the tests. Values follow the deck model:
+floats, with None meaning "not available" (shown as "N/A", never as 0).
+
+Units (see `wbr.registry.models.Unit`):
+
+- count, currency: compact on charts ("1.23M", "$45.6K"), in full in the box
+  ("470,759,324", "$1,234,567"; whole numbers from 1,000 up, "$45.67" below);
+- percent: stored as a fraction (0.953), shown as "95.3%";
+- ratio: a plain number ("2.41");
+- milliseconds, seconds, days: a number and a short unit ("412 ms", "1.5 s", "2.4 d").
+
+Negative numbers use the typographic minus sign (U+2212), as in "−15.0%".
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from wbr.deck.model import Change
+
+NOT_AVAILABLE = "N/A"
+MINUS = "\u2212"  # typographic minus: same width as "+", reads clearly in tables
+PERCENT_CHANGE_DECIMALS = 1  # "+2.3%": the convention of the reference WBR decks
+COMPACT_UNITS = frozenset({"count", "currency"})
+UNIT_SUFFIXES = {"milliseconds": " ms", "seconds": " s", "days": " d"}
+# Largest first: 1,234,567 is "1.23M", not "1,234.57K".
+COMPACT_STEPS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+# In full, counts and currency from 1,000 up are whole numbers: "$1,234,567", not
+# "$1,234,567.00" (a chart's decimals are for its compact "1.23M").
+FULL_WHOLE_FROM = 1000.0
+# Fixed English names: strftime("%a") follows the server's locale.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _signed(magnitude_text: str, negative: bool) -> str:
+    return f"{MINUS}{magnitude_text}" if negative else magnitude_text
+
+
+def _is_zero_text(text: str) -> bool:
+    """True when a formatted magnitude is all zeros ("0.00"): it takes no sign."""
+    return not any(ch in "123456789" for ch in text)
+
+
+def _compact(magnitude: float, decimals: int) -> str:
+    """1234567 at 2 decimals → "1.23M"; rounding up to the next step moves the suffix."""
+    steps = (*COMPACT_STEPS, (1.0, ""))  # the last step takes everything below 1,000
+    for index, (step, suffix) in enumerate(steps):
+        if magnitude >= step or index == len(steps) - 1:
+            text = f"{magnitude / step:.{decimals}f}"
+            if float(text) >= 1000 and index > 0:  # 999,999 → "1.00M", not "1000.00K"
+                step, suffix = steps[index - 1]
+                text = f"{magnitude / step:.{decimals}f}"
+            return f"{text}{suffix}"
+    raise AssertionError("unreachable: the last step matches every magnitude")
+
+
+def _number(value: float, unit: str, decimals: int, currency_symbol: str, compact: bool) -> str:
+    negative = value < 0
+    magnitude = abs(value)
+    if unit == "percent":
+        text = f"{magnitude * 100:,.{decimals}f}%"
+    elif unit in COMPACT_UNITS and compact:
+        text = _compact(magnitude, decimals)
+    elif unit in COMPACT_UNITS and magnitude >= FULL_WHOLE_FROM:
+        text = f"{magnitude:,.0f}"
+    else:
+        text = f"{magnitude:,.{decimals}f}"
+    negative = negative and not _is_zero_text(text)
+    if unit == "currency":
+        text = f"{currency_symbol}{text}"
+    return _signed(text, negative) + UNIT_SUFFIXES.get(unit, "")
+
+
+def format_value(
+    value: float | None, unit: str, decimals: int, currency_symbol: str = "$"
+) -> str:
+    """A value as a chart shows it: counts and currency compact ("1.23M", "$45.6K")."""
+    if value is None or not math.isfinite(value):
+        return NOT_AVAILABLE
+    return _number(value, unit, decimals, currency_symbol, compact=True)
+
+
+def format_value_full(
+    value: float | None, unit: str, decimals: int, currency_symbol: str = "$"
+) -> str:
+    """A value as the box shows it: thousands separators, no K/M/B ("470,759,324")."""
+    if value is None or not math.isfinite(value):
+        return NOT_AVAILABLE
+    return _number(value, unit, decimals, currency_symbol, compact=False)
+
+
+def format_change(change: Change) -> str:
+    """A comparison: "+2.3%", "−15.0%", "+45 bps"; "N/A" when there is no base."""
+    if change.value is None or not math.isfinite(change.value):
+        return NOT_AVAILABLE
+    if change.unit == "bps":
+        text = f"{abs(change.value):,.0f}"
+        suffix = " bps"
+    elif change.unit == "percent":
+        text = f"{abs(change.value):,.{PERCENT_CHANGE_DECIMALS}f}"
+        suffix = "%"
+    else:
+        raise ValueError(f"unknown change unit {change.unit!r}; expected 'percent' or 'bps'")
+    if _is_zero_text(text):
+        return f"{text}{suffix}"
+    sign = MINUS if change.value < 0 else "+"
+    return f"{sign}{text}{suffix}"
+
+
+def change_sign(change: Change) -> int:
+    """-1, 0 or +1 as the formatted change reads (a change that rounds to zero is 0)."""
+    if change.value is None or not math.isfinite(change.value):
+        return 0
+    if format_change(change).startswith(("+", MINUS)):
+        return 1 if change.value > 0 else -1
+    return 0
+
+
+def format_date(day: date) -> str:
+    """A date as the deck writes it: "Sat 25 Sep 2021" (English, whatever the locale)."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def format_week_heading(week_number: int, week_ending: date) -> str:
+    """The deck's subtitle: "Week 38 · week ending Sat 25 Sep 2021"."""
+    return f"Week {week_number} \u00b7 week ending {format_date(week_ending)}"

@@ -1,0 +1,94 @@
+"""Where the store lives and how to connect to it.
+
+The default store is one SQLite file beside the project's metrics.yaml, so a
+first run needs no server. Any SQLAlchemy URL (PostgreSQL, a warehouse) can
+replace it through `WBR_DATABASE_URL` or the project's configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_STORE_RELATIVE_PATH = Path(".wbr/wbr.db")
+DATABASE_URL_ENV = "WBR_DATABASE_URL"
+
+# How long a SQLite connection waits for another process's write lock before
+# failing with "database is locked": long enough for a web request to outlast a
+# load committing, short enough that a stuck writer is reported.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Drivers users need not spell: psycopg 3 is the PostgreSQL driver we ship and
+# test, and "postgres://" is the scheme many hosting providers hand out.
+_DRIVER_ALIASES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
+def resolve_database_url(project_dir: Path, configured: str | None = None) -> str:
+    """The store URL: `WBR_DATABASE_URL`, else `configured`, else the SQLite default.
+
+    The environment wins so that one deployment can point a checked-in project
+    at its own database without editing files.
+    """
+    from_env = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if from_env:
+        return from_env
+    if configured and configured.strip():
+        return configured.strip()
+    db_path = (project_dir / DEFAULT_STORE_RELATIVE_PATH).resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db_path}"
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse `url` and pick our default driver where the user named none."""
+    parsed = make_url(url)
+    driver = _DRIVER_ALIASES.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def create_store_engine(url: str | URL) -> Engine:
+    """An engine for the store, with SQLite tuned for one writer and many readers."""
+    parsed = normalize_url(url)
+    engine = create_engine(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Python's sqlite3 (before 3.12's `autocommit`) does not BEGIN before DDL,
+        # so CREATE/DROP/ALTER would commit on their own and a failed reload
+        # could not roll back. We turn its handling off and BEGIN ourselves below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # WAL lets the web app read while a load writes.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+_PASSWORD_IN_URL = re.compile(r"(//[^:/@]*:)[^@]*@")
+
+
+def describe_url(url: str | URL) -> str:
+    """The URL with any password replaced by `***`, safe for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        # Not a URL SQLAlchemy understands; still never echo a secret.
+        return _PASSWORD_IN_URL.sub(r"\1***@", str(url))

@@ -1,0 +1,90 @@
+"""The store's own tables, in SQLAlchemy Core.
+
+This metadata is the reference the Alembic migrations must reproduce exactly
+(a test compares them). Raw tables, whose columns follow each source, are not
+declared here: see `wbr.store.raw`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+# Stable constraint names, so migrations can drop or alter them on any database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+GRAINS = ("week", "month", "mtd", "qtd", "ytd")
+RUN_STATUSES = ("running", "succeeded", "failed")
+
+# Prefix of the tables connectors load; they belong to the data, not the schema.
+RAW_TABLE_PREFIX = "raw_"
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+metric_values = Table(
+    "metric_values",
+    metadata,
+    Column("metric", String(200), nullable=False),
+    Column("grain", String(16), nullable=False),  # one of GRAINS
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    # value is None when it cannot be computed (e.g. a ratio over a zero base).
+    Column("value", Float, nullable=True),
+    Column("numerator", Float, nullable=True),
+    Column("denominator", Float, nullable=True),
+    Column("days_present", Integer, nullable=False),
+    Column("days_expected", Integer, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("metric", "grain", "period_start", "period_end"),
+    # The deck reads "all metrics for the periods ending on this week".
+    Index("ix_metric_values_grain_period_end", "grain", "period_end"),
+)
+
+load_runs = Table(
+    "load_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("table_name", String(200), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("rows_loaded", Integer, nullable=True),
+    Column("status", String(16), nullable=False),  # one of RUN_STATUSES
+    Column("error", Text, nullable=True),
+)
+
+compute_runs = Table(
+    "compute_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("metrics_computed", Integer, nullable=True),
+    Column("periods_written", Integer, nullable=True),
+    Column("status", String(16), nullable=False),  # one of RUN_STATUSES
+    Column("error", Text, nullable=True),
+)
+
+
+def is_app_table(name: str | None) -> bool:
+    """True for tables the migrations own, false for raw tables loaded from sources."""
+    return bool(name) and not str(name).startswith(RAW_TABLE_PREFIX)
