@@ -48,6 +48,13 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _open(registry_file: Path, database_url: str | None) -> Workspace:
+    """Open the workspace for this command; its connections close when the command ends."""
+    workspace = open_workspace(registry_file, database_url)
+    click.get_current_context().call_on_close(workspace.engine.dispose)
+    return workspace
+
+
 def parse_week(value: str | None) -> date | None:
     if value is None:
         return None
@@ -87,7 +94,7 @@ def validate(registry_file: Path) -> None:
 @reports_errors
 def ingest(registry_file: Path, database_url: str | None, sources: tuple[str, ...]) -> None:
     """Load SOURCES (default: all) from their files into the store's raw tables."""
-    _ingest(open_workspace(registry_file, database_url), list(sources) or None)
+    _ingest(_open(registry_file, database_url), list(sources) or None)
 
 
 def _ingest(workspace: Workspace, sources: list[str] | None) -> None:
@@ -106,7 +113,7 @@ def _ingest(workspace: Workspace, sources: list[str] | None) -> None:
 @reports_errors
 def compute(registry_file: Path, database_url: str | None) -> None:
     """Compute every metric for every period and store the values the deck reads."""
-    _compute(open_workspace(registry_file, database_url))
+    _compute(_open(registry_file, database_url))
 
 
 def _compute(workspace: Workspace) -> None:
@@ -126,7 +133,7 @@ def _compute(workspace: Workspace) -> None:
 @reports_errors
 def refresh(registry_file: Path, database_url: str | None) -> None:
     """Ingest every source, then compute: the weekly job."""
-    workspace = open_workspace(registry_file, database_url)
+    workspace = _open(registry_file, database_url)
     _ingest(workspace, None)
     _compute(workspace)
 
@@ -148,7 +155,7 @@ def export(
     from wbr.deck.build import build_deck
     from wbr.export import deck_to_json, write_deck_json
 
-    workspace = open_workspace(registry_file, database_url)
+    workspace = _open(registry_file, database_url)
     deck = build_deck(workspace.engine, workspace.registry, parse_week(week_ending))
     if output is None:
         click.echo(deck_to_json(deck), nl=False)
@@ -165,7 +172,7 @@ def export(
 @reports_errors
 def serve(registry_file: Path, database_url: str | None, host: str, port: int) -> None:
     """Serve the deck in the browser from the stored values."""
-    _serve(open_workspace(registry_file, database_url), host, port)
+    _serve(_open(registry_file, database_url), host, port)
 
 
 def _serve(workspace: Workspace, host: str, port: int) -> None:
@@ -194,7 +201,7 @@ def demo(
     data_dir = registry_file.resolve().parent / "demo" / "data"
     generate_demo_data(data_dir, seed=seed)
     click.echo(f"generated the demo data in {data_dir}")
-    workspace = open_workspace(registry_file, database_url)
+    workspace = _open(registry_file, database_url)
     _ingest(workspace, None)
     _compute(workspace)
     if not no_serve:

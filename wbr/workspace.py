@@ -43,6 +43,7 @@ def open_workspace(registry_file: Path, database_url: str | None = None) -> Work
     try:
         migrate(engine)
     except OperationalError as error:
+        engine.dispose()
         raise ConfigError(
             f"cannot open the store at {describe_url(url)}: {error.orig}; check the URL in "
             "WBR_DATABASE_URL or --database-url, and that the server is running"
