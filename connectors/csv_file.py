@@ -55,7 +55,7 @@ class CsvConnector:
             return files
         if not full.is_file():
             raise self._error(
-                "file not found", path=full, hint=f"relative paths start at {self.base_dir}"
+                "file not found", path=full, hint=f"Relative paths start at {self.base_dir}"
             )
         return [full]
 
@@ -78,14 +78,16 @@ class CsvConnector:
             header = [str(name) for name in pd.read_csv(path, nrows=0, **_READ_OPTIONS).columns]
         except pd.errors.EmptyDataError:
             raise self._error("the file is empty (no header row)", path=path) from None
-        except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        except UnicodeDecodeError as exc:
+            raise self._not_utf8(exc, path) from None
+        except (pd.errors.ParserError, OSError) as exc:
             raise self._error(f"cannot read the header ({exc})", path=path) from None
         if self.source.date_column not in header:
             raise self._error(
                 f"date column {self.source.date_column!r} not found; the columns are: "
                 f"{', '.join(header)}",
                 path=path,
-                hint="fix `date_column:` in metrics.yaml",
+                hint="Fix `date_column:` in metrics.yaml",
             )
         return header
 
@@ -103,11 +105,7 @@ class CsvConnector:
                     records_before += len(chunk)
                     yield chunk.assign(**{date_column: dates})[columns]
         except UnicodeDecodeError as exc:
-            raise self._error(
-                f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                path=path,
-                hint="save it as UTF-8 CSV",
-            ) from None
+            raise self._not_utf8(exc, path) from None
         except pd.errors.ParserError as exc:
             raise self._error(f"the file is not valid CSV ({exc})", path=path) from None
 
@@ -135,7 +133,14 @@ class CsvConnector:
             path=path,
             line=line,
             value=value,
-            hint="fix the value, or set `date_format:` (a strptime format such as %d/%m/%Y)",
+            hint="Fix the value, or set `date_format:` (a strptime format such as %d/%m/%Y)",
+        )
+
+    def _not_utf8(self, exc: UnicodeDecodeError, path: Path) -> ConnectorError:
+        return self._error(
+            f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            path=path,
+            hint="Save it as UTF-8 CSV",
         )
 
     def _error(

@@ -29,7 +29,7 @@ def connector_for(source_name: str, source: Source, base_dir: Path) -> Connector
         raise ConnectorError(
             f"no connector for kind {source.kind!r} (installed: {known})",
             source=source_name,
-            hint="install the package that provides it, or fix `kind:`",
+            hint="Install the package that provides it, or fix `kind:`",
         )
     # Only the connector needed is imported, so a broken unrelated plugin
     # cannot stop this source from loading.
@@ -47,7 +47,7 @@ def _load(entry_point: EntryPoint) -> type[Connector]:
         raise ConnectorError(
             f"connector {entry_point.value!r} for kind {entry_point.name!r} "
             f"could not be imported ({exc})",
-            hint="reinstall the package that provides it",
+            hint="Reinstall the package that provides it",
         ) from exc
     if not isinstance(loaded, type):
         raise ConnectorError(f"entry point {entry_point.value!r} is not a class")

@@ -23,6 +23,8 @@ from wbr.store import create_store_engine, describe_url, migrate
 from wbr.store.engine import normalize_url
 
 POSTGRES_URL_ENV = "WBR_TEST_POSTGRES_URL"
+# In CI an unreachable server fails the run instead of skipping the PostgreSQL tests.
+REQUIRE_POSTGRES_ENV = "WBR_REQUIRE_POSTGRES"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -40,7 +42,9 @@ def _postgres_unreachable_reason() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except OperationalError as exc:
-        return f"PostgreSQL at {describe_url(url)} is unreachable ({exc.orig}); set {POSTGRES_URL_ENV}"
+        return (
+            f"PostgreSQL at {describe_url(url)} is unreachable ({exc.orig}); set {POSTGRES_URL_ENV}"
+        )
     finally:
         engine.dispose()
     return None
@@ -50,6 +54,8 @@ def _postgres_unreachable_reason() -> str | None:
 def postgres_schema_url() -> Iterator[str]:
     """A URL whose connections see only a fresh, empty schema."""
     reason = _postgres_unreachable_reason()
+    if reason and os.environ.get(REQUIRE_POSTGRES_ENV):
+        pytest.fail(f"{REQUIRE_POSTGRES_ENV} is set, but {reason}")
     if reason:
         pytest.skip(reason)
     base = _postgres_base_url()

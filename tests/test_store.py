@@ -34,8 +34,9 @@ def _drift(engine: Engine, target: MetaData) -> list[Any]:
             connection,
             opts={
                 "compare_type": True,
-                "include_name": lambda name, type_, _parents: type_ != "table"
-                or is_app_table(name),
+                "include_name": lambda name, type_, _parents: (
+                    type_ != "table" or is_app_table(name)
+                ),
             },
         )
         return list(compare_metadata(context, target))

@@ -12,9 +12,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+
+from wbr.store.dialect import is_postgresql
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises
+# migrations when the web app and the scheduler start at the same time.
+MIGRATION_LOCK_KEY = 0x5762_7201
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -31,6 +36,9 @@ def migrate(engine: Engine) -> None:
     # One transaction: on PostgreSQL and (with our BEGIN handling) SQLite, a
     # failing migration leaves the schema as it was.
     with engine.begin() as connection:
+        if is_postgresql(connection):
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
         command.upgrade(alembic_config(connection), "head")
 
 

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 from sqlalchemy import (
@@ -216,6 +217,8 @@ def _to_booleans(series: pd.Series[Any], name: str) -> pd.Series[Any]:
 
 def _raise_bad_value(series: pd.Series[Any], bad: pd.Series[bool], name: str, problem: str) -> None:
     value = series[bad].iloc[0]
+    if isinstance(value, np.generic):  # repr 2.5, not np.float64(2.5)
+        value = value.item()
     raise LoadError(
         f"column {name!r}: value {value!r} {problem}, but the column's type was set "
         "from the first batch of rows; make the column's values consistent"
