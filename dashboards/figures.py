@@ -43,12 +43,17 @@ UNIT_TICK_SUFFIX: Final = {"milliseconds": " ms", "seconds": " s", "days": " d"}
 
 
 def _hover_texts(
-    points: Sequence[SeriesPoint], year: int, chart: Chart, currency_symbol: str, *, cy: bool
+    points: Sequence[SeriesPoint], chart: Chart, currency_symbol: str, *, cy: bool
 ) -> list[str]:
+    """Hover text per point, e.g. "2021: $1.21M", naming the period's own year.
+
+    The trailing twelve months straddle two calendar years, so "Dec" may be last year's.
+    """
     texts = []
     for point in points:
         value = point.cy if cy else point.py
         complete = point.cy_complete if cy else point.py_complete
+        year = point.end.year if cy else point.py_end.year
         text = f"{year}: {format_value(value, chart.unit, chart.decimals, currency_symbol)}"
         texts.append(text if complete else f"{text} ({INCOMPLETE_TEXT})")
     return texts
@@ -76,7 +81,7 @@ def _series_traces(
         mode="lines",
         line={"color": PY_COLOR, "width": PY_LINE_WIDTH},
         yaxis=yaxis,
-        customdata=_hover_texts(points, year - 1, chart, currency_symbol, cy=False),
+        customdata=_hover_texts(points, chart, currency_symbol, cy=False),
         hovertemplate="%{customdata}<extra></extra>",
         connectgaps=False,
     )
@@ -96,26 +101,27 @@ def _series_traces(
             "line": {"width": 2, "color": CY_COLOR},
         },
         yaxis=yaxis,
-        customdata=_hover_texts(points, year, chart, currency_symbol, cy=True),
+        customdata=_hover_texts(points, chart, currency_symbol, cy=True),
         hovertemplate="%{customdata}<extra></extra>",
         connectgaps=False,
     )
     return [prior, current]
 
 
-def _incomplete_trace(chart: Chart, year: int) -> go.Scatter:
+def _incomplete_trace(chart: Chart) -> go.Scatter:
     """Hollow markers at the foot of the chart for incomplete current-year periods."""
-    labels = [p.label for p in (*chart.weeks, *chart.months) if not p.cy_complete]
+    points = [p for p in (*chart.weeks, *chart.months) if not p.cy_complete]
     return go.Scatter(
-        x=labels,
-        y=[INCOMPLETE_MARKER_Y] * len(labels),
+        x=[p.label for p in points],
+        y=[INCOMPLETE_MARKER_Y] * len(points),
+        customdata=[f"{p.label} {p.end.year}: {INCOMPLETE_TEXT}" for p in points],
         uid=INCOMPLETE,
         name="incomplete",
         showlegend=False,
         mode="markers",
         marker={"size": MARKER_SIZE, "color": CY_COLOR, "symbol": "circle-open"},
         yaxis="y3",
-        hovertemplate=f"%{{x}} {year}: {INCOMPLETE_TEXT}<extra></extra>",
+        hovertemplate="%{customdata}<extra></extra>",
     )
 
 
@@ -145,7 +151,12 @@ def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go
     """The 6-12 chart of `chart`; `year` is the deck's year (its week-ending date's)."""
     traces = [
         *_series_traces(
-            chart, chart.weeks, period="weeks", yaxis="y", year=year, currency_symbol=currency_symbol
+            chart,
+            chart.weeks,
+            period="weeks",
+            yaxis="y",
+            year=year,
+            currency_symbol=currency_symbol,
         ),
         *_series_traces(
             chart,
@@ -157,7 +168,7 @@ def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go
         ),
     ]
     if not all(p.cy_complete for p in (*chart.weeks, *chart.months)):
-        traces.append(_incomplete_trace(chart, year))
+        traces.append(_incomplete_trace(chart))
     categories = [*(p.label for p in chart.weeks), GAP_LABEL, *(p.label for p in chart.months)]
     figure = go.Figure(data=traces)
     figure.update_layout(

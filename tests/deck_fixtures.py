@@ -14,7 +14,7 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from wbr.deck.model import BoxTotals, Change, Chart, Deck, SeriesPoint, Section
+from wbr.deck.model import BoxTotals, Change, Chart, Deck, Section, SeriesPoint
 
 WEEKS_SHOWN = 6
 MONTHS_SHOWN = 12
@@ -58,7 +58,9 @@ def _month_end(start: date) -> date:
 
 
 def _shift_year(day: date) -> date:
-    return day.replace(year=day.year - 1) if (day.month, day.day) != (2, 29) else day - timedelta(365)
+    return (
+        day.replace(year=day.year - 1) if (day.month, day.day) != (2, 29) else day - timedelta(365)
+    )
 
 
 def _chart(

@@ -33,6 +33,7 @@ from dashboards.layout import (
     change_tone,
     deck_layout,
 )
+from wbr.deck.format import format_value
 from wbr.deck.model import BoxTotals, Change, Chart
 
 DECK = sample_deck(date(2021, 9, 25))
@@ -42,7 +43,7 @@ def _chart(metric: str) -> Chart:
     return next(chart for chart in DECK.charts if chart.metric == metric)
 
 
-def _walk(component: Any) -> Iterator[Component]:
+def _walk(component: Any) -> Iterator[Any]:
     if isinstance(component, list | tuple):
         for child in component:
             yield from _walk(child)
@@ -51,7 +52,7 @@ def _walk(component: Any) -> Iterator[Component]:
         yield from _walk(getattr(component, "children", None))
 
 
-def _by_id(root: Component, component_id: str) -> Component:
+def _by_id(root: Any, component_id: str) -> Any:
     matches = [c for c in _walk(root) if getattr(c, "id", None) == component_id]
     assert len(matches) == 1, f"{component_id}: {len(matches)} components"
     return matches[0]
@@ -78,7 +79,8 @@ def test_figure_has_weekly_and_monthly_cy_and_py_traces() -> None:
     assert list(traces[CY_MONTHS].y) == [p.cy for p in months]
     assert list(traces[PY_MONTHS].y) == [p.py for p in months]
     assert list(traces[CY_WEEKS].x) == ["wk 33", "wk 34", "wk 35", "wk 36", "wk 37", "wk 38"]
-    assert list(traces[CY_MONTHS].x)[0] == "Sep" and list(traces[CY_MONTHS].x)[-1] == "Aug"
+    months_x = list(traces[CY_MONTHS].x)
+    assert (months_x[0], months_x[-1], len(months_x)) == ("Sep", "Aug", 12)
     assert traces[CY_WEEKS].yaxis == "y" and traces[CY_MONTHS].yaxis == "y2"
     assert traces[CY_WEEKS].name == "2021" and traces[PY_WEEKS].name == "2020"
     assert traces[CY_WEEKS].line.width == 3 and traces[PY_WEEKS].line.width == 1.5
@@ -101,7 +103,7 @@ def test_figure_marks_incomplete_and_missing_values() -> None:
     assert traces[CY_WEEKS].marker.symbol[0] == "circle"
     assert INCOMPLETE_TEXT in traces[CY_WEEKS].customdata[-1]
     assert list(traces[INCOMPLETE].x) == ["wk 38"]
-    assert INCOMPLETE_TEXT in traces[INCOMPLETE].hovertemplate
+    assert list(traces[INCOMPLETE].customdata) == [f"wk 38 2021: {INCOMPLETE_TEXT}"]
 
 
 def test_figure_hover_shows_formatted_values() -> None:
@@ -109,6 +111,9 @@ def test_figure_hover_shows_formatted_values() -> None:
     traces = _traces(six_twelve_figure(chart, 2021))
     assert traces[CY_WEEKS].customdata[0] == "2021: $1.21M"
     assert traces[PY_WEEKS].customdata[0] == "2020: $1.19M"
+    months = chart.months  # Sep..Aug: the hover names each month's own year
+    assert traces[CY_MONTHS].customdata[0] == f"2020: {format_value(months[0].cy, 'currency', 2)}"
+    assert traces[PY_MONTHS].customdata[-1].startswith("2020: $")
     in_stock = _traces(six_twelve_figure(_chart("in_stock_rate"), 2021))
     assert in_stock[PY_WEEKS].y[0] is None  # a new metric: no prior year yet
     assert in_stock[PY_WEEKS].customdata[0] == "2020: N/A"
@@ -161,7 +166,10 @@ def test_cards_show_kind_badge_owner_and_description() -> None:
         assert chart.description in texts
         graph = _by_id(card, ids.chart_id(chart.metric))
         assert graph.config == {"displayModeBar": False, "responsive": True}
-    assert _text(_by_id(layout, ids.DECK_WEEK).children) == "Week 38 \u00b7 week ending Sat 25 Sep 2021"
+    assert (
+        _text(_by_id(layout, ids.DECK_WEEK).children)
+        == "Week 38 \u00b7 week ending Sat 25 Sep 2021"
+    )
 
 
 def test_sections_keep_deck_order() -> None:

@@ -104,4 +104,6 @@ def test_format_change_rejects_unknown_unit() -> None:
 def test_dates_are_english_whatever_the_locale() -> None:
     assert format_date(date(2021, 9, 25)) == "Sat 25 Sep 2021"
     assert format_date(date(2026, 1, 4)) == "Sun 4 Jan 2026"
-    assert format_week_heading(38, date(2021, 9, 25)) == "Week 38 \u00b7 week ending Sat 25 Sep 2021"
+    assert (
+        format_week_heading(38, date(2021, 9, 25)) == "Week 38 \u00b7 week ending Sat 25 Sep 2021"
+    )

@@ -16,7 +16,7 @@ from wbr import calendar as cal
 from wbr.calendar import Grain, Period
 from wbr.comparisons import compare
 from wbr.compute.run import stored_week_endings
-from wbr.deck.model import BoxTotals, Chart, Deck, SeriesPoint, Section
+from wbr.deck.model import BoxTotals, Chart, Deck, Section, SeriesPoint
 from wbr.errors import ConfigError
 from wbr.registry.models import Metric, MonthlyView, Registry, Unit
 from wbr.store.schema import metric_values
@@ -104,9 +104,15 @@ class _Lookup:
 def _point(metric: str, label: str, period: Period, prior: Period, lookup: _Lookup) -> SeriesPoint:
     cy, py = lookup.get(metric, period), lookup.get(metric, prior)
     return SeriesPoint(
-        label=label, start=period.start, end=period.end,
-        cy=cy.value, py=py.value, cy_complete=cy.complete, py_complete=py.complete,
-        py_start=prior.start, py_end=prior.end,
+        label=label,
+        start=period.start,
+        end=period.end,
+        cy=cy.value,
+        py=py.value,
+        cy_complete=cy.complete,
+        py_complete=py.complete,
+        py_start=prior.start,
+        py_end=prior.end,
     )
 
 
@@ -116,8 +122,7 @@ def _chart(metric: Metric, periods: DeckPeriods, lookup: _Lookup) -> Chart:
         _point(name, cal.week_label(w), w, cal.prior_year_week(w), lookup) for w in periods.weeks
     )
     months = tuple(
-        _point(name, cal.month_label(m), m, cal.prior_year_month(m), lookup)
-        for m in periods.months
+        _point(name, cal.month_label(m), m, cal.prior_year_month(m), lookup) for m in periods.months
     )
     how = metric.compared_as
     last, previous = weeks[-1], weeks[-2]
@@ -132,17 +137,29 @@ def _chart(metric: Metric, periods: DeckPeriods, lookup: _Lookup) -> Chart:
         last_week=last.cy,
         wow=compare(last.cy, previous.cy, how),
         last_week_yoy=compare(last.cy, last.py, how),
-        mtd=mtd, mtd_yoy=compare(mtd, mtd_py, how),
-        qtd=qtd, qtd_yoy=compare(qtd, qtd_py, how),
-        ytd=ytd, ytd_yoy=compare(ytd, ytd_py, how),
+        mtd=mtd,
+        mtd_yoy=compare(mtd, mtd_py, how),
+        qtd=qtd,
+        qtd_yoy=compare(qtd, qtd_py, how),
+        ytd=ytd,
+        ytd_yoy=compare(ytd, ytd_py, how),
     )
     return Chart(
-        metric=name, label=metric.label, description=metric.description,
-        kind=metric.kind.value, owner=metric.owner, unit=metric.unit.value,
-        decimals=metric.decimals if metric.decimals is not None
+        metric=name,
+        label=metric.label,
+        description=metric.description,
+        kind=metric.kind.value,
+        owner=metric.owner,
+        unit=metric.unit.value,
+        decimals=metric.decimals
+        if metric.decimals is not None
         else DEFAULT_DECIMALS.get(metric.unit, 1),
-        direction=metric.direction.value, comparison=how.value, drives=metric.drives,
-        weeks=weeks, months=months, box=box,
+        direction=metric.direction.value,
+        comparison=how.value,
+        drives=metric.drives,
+        weeks=weeks,
+        months=months,
+        box=box,
     )
 
 
@@ -154,9 +171,10 @@ def _resolve_week(engine: Engine, registry: Registry, week_ending: date | None) 
         return stored[-1]
     weekday = registry.project.week_ends_on
     if week_ending.weekday() != weekday.iso_index:
+        earlier = cal.latest_week_ending(week_ending, weekday.iso_index)
         raise ConfigError(
             f"{week_ending.isoformat()} is a {week_ending.strftime('%A')}, but weeks end on "
-            f"{weekday.value.capitalize()}; try {cal.latest_week_ending(week_ending, weekday.iso_index)}"
+            f"{weekday.value.capitalize()}; try {earlier}"
         )
     if not stored[0] <= week_ending <= stored[-1]:
         raise ConfigError(
@@ -178,7 +196,9 @@ def build_deck(engine: Engine, registry: Registry, week_ending: date | None = No
         for section in registry.deck.sections
     )
     return Deck(
-        title=registry.deck.title, project=registry.project.name, week_ending=week_ending,
+        title=registry.deck.title,
+        project=registry.project.name,
+        week_ending=week_ending,
         week_number=cal.week_number(week_ending),
         fiscal_year_end_month=registry.project.fiscal_year_end_month,
         monthly_view=registry.deck.monthly_view.value,

@@ -12,7 +12,7 @@ Units (see `wbr.registry.models.Unit`):
 - ratio: a plain number ("2.41");
 - milliseconds, seconds, days: a number and a short unit ("412 ms", "1.5 s", "2.4 d").
 
-Negative numbers use the typographic minus sign (U+2212), as in "−15.0%".
+Negative numbers use the typographic minus sign U+2212, not the hyphen "-".
 """
 
 from __future__ import annotations
@@ -76,9 +76,7 @@ def _number(value: float, unit: str, decimals: int, currency_symbol: str, compac
     return _signed(text, negative) + UNIT_SUFFIXES.get(unit, "")
 
 
-def format_value(
-    value: float | None, unit: str, decimals: int, currency_symbol: str = "$"
-) -> str:
+def format_value(value: float | None, unit: str, decimals: int, currency_symbol: str = "$") -> str:
     """A value as a chart shows it: counts and currency compact ("1.23M", "$45.6K")."""
     if value is None or not math.isfinite(value):
         return NOT_AVAILABLE
@@ -95,7 +93,7 @@ def format_value_full(
 
 
 def format_change(change: Change) -> str:
-    """A comparison: "+2.3%", "−15.0%", "+45 bps"; "N/A" when there is no base."""
+    """A comparison: "+2.3%", "\u221215.0%", "+45 bps"; "N/A" when there is no base."""
     if change.value is None or not math.isfinite(change.value):
         return NOT_AVAILABLE
     if change.unit == "bps":
