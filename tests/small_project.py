@@ -3,7 +3,7 @@
 2023: every day 10 clicks, 100 impressions and two orders of $5.
 2024 (through Saturday 16 March): 12 clicks, 200 impressions, three orders of $5.
 So a 2024 week has 84 clicks against 70 a year earlier (+20 %), CTR 0.06
-against 0.10 (−400 bps), 21 orders against 14 (+50 %).
+against 0.10 (-400 bps), 21 orders against 14 (+50 %).
 """
 
 from __future__ import annotations
@@ -72,17 +72,36 @@ REGISTRY_DATA: dict[str, Any] = {
         "orders": {"kind": "csv", "path": "data/orders.csv", "date_column": "order_date"},
     },
     "metrics": [
-        _metric("clicks", "input", {"type": "sum", "column": "clicks"}, source="traffic",
-                drives=["orders"]),
-        _metric("impressions", "input", {"type": "sum", "column": "impressions"},
-                source="traffic"),
-        _metric("ctr", "input", {"type": "ratio", "numerator": "clicks",
-                                 "denominator": "impressions"}, unit="percent"),
+        _metric(
+            "clicks",
+            "input",
+            {"type": "sum", "column": "clicks"},
+            source="traffic",
+            drives=["orders"],
+        ),
+        _metric("impressions", "input", {"type": "sum", "column": "impressions"}, source="traffic"),
+        _metric(
+            "ctr",
+            "input",
+            {"type": "ratio", "numerator": "clicks", "denominator": "impressions"},
+            unit="percent",
+        ),
         _metric("orders", "output", {"type": "count"}, source="orders"),
-        _metric("revenue", "output", {"type": "sum", "column": "amount"}, source="orders",
-                unit="currency"),
-        _metric("order_value", "output", {"type": "mean", "column": "amount"}, source="orders",
-                unit="currency", decimals=2),
+        _metric(
+            "revenue",
+            "output",
+            {"type": "sum", "column": "amount"},
+            source="orders",
+            unit="currency",
+        ),
+        _metric(
+            "order_value",
+            "output",
+            {"type": "mean", "column": "amount"},
+            source="orders",
+            unit="currency",
+            decimals=2,
+        ),
     ],
     "deck": {
         "title": "Small Shop WBR",

@@ -41,8 +41,12 @@ def test_weekdays_align_between_a_week_and_its_prior_year_week(day: date) -> Non
 def test_trailing_weeks_oldest_first() -> None:
     weeks = cal.trailing_weeks(date(2021, 9, 25))
     assert [w.end for w in weeks] == [
-        date(2021, 8, 21), date(2021, 8, 28), date(2021, 9, 4),
-        date(2021, 9, 11), date(2021, 9, 18), date(2021, 9, 25),
+        date(2021, 8, 21),
+        date(2021, 8, 28),
+        date(2021, 9, 4),
+        date(2021, 9, 11),
+        date(2021, 9, 18),
+        date(2021, 9, 25),
     ]
     assert [cal.week_label(w) for w in weeks] == [f"wk {n}" for n in range(33, 39)]
 
@@ -80,7 +84,9 @@ def test_fiscal_year_ending_in_may() -> None:
     assert cal.fiscal_year_start(date(2021, 5, 31), 5) == date(2020, 6, 1)
     assert cal.fiscal_quarter_start(date(2022, 2, 10), 5) == date(2021, 12, 1)
     assert [cal.month_label(m) for m in cal.fiscal_year_months(through, 5)][:3] == [
-        "Jun", "Jul", "Aug",
+        "Jun",
+        "Jul",
+        "Aug",
     ]
 
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+import small_project as shop
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests import small_project as shop
 from wbr import calendar as cal
 from wbr.compute.run import compute
 from wbr.deck.build import build_deck
@@ -78,7 +78,7 @@ def test_series_and_labels(deck: Deck) -> None:
     assert [p.label for p in clicks.weeks] == [f"wk {n}" for n in range(5, 11)]
     assert [p.cy for p in clicks.weeks] == [84] * 6
     assert [p.py for p in clicks.weeks] == [70] * 6
-    assert [p.label for p in clicks.months][0] == "Mar"
+    assert clicks.months[0].label == "Mar"
     assert clicks.months[-1].cy == 29 * 12  # February 2024
     assert clicks.months[-1].py == 28 * 10
     assert clicks.months[0].py is None  # March 2022: before the data

@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+import small_project as shop
 from click.testing import CliRunner
 
-from tests import small_project as shop
 from wbr.cli import main
 from wbr.export import deck_from_dict, deck_to_dict
 
@@ -71,8 +71,9 @@ def test_export_to_a_file(project: Path, tmp_path: Path) -> None:
 
 
 def test_a_bad_week_is_a_clear_error(project: Path) -> None:
-    result = CliRunner().invoke(main, ["export", "--registry", str(project), "--week-ending",
-                                       "2024-03-15"])
+    result = CliRunner().invoke(
+        main, ["export", "--registry", str(project), "--week-ending", "2024-03-15"]
+    )
     assert result.exit_code == 1
     assert "is a Friday, but weeks end on Saturday; try 2024-03-09" in result.output
     assert "Traceback" not in result.output

@@ -39,22 +39,56 @@ TEXT = TEN_MISTAKES.read_text()
 
 # (words in the message, the line it must point at, words in the hint)
 EXPECTED = [
-    ("missing owner", ("revenue", "`owner` is required"), line_of(TEXT, "- name: revenue"), "owner:"),
-    ("duplicate name", ("`orders` is defined twice",), line_of(TEXT, "- name: orders", 2), "rename"),
-    ("unknown ratio part", ("denominator `sesions` is not a metric",),
-     line_of(TEXT, "denominator: sesions"), ""),
-    ("drives unknown output", ("drives `ordres`, which is not a metric",),
-     line_of(TEXT, "drives: [ordres]"), "did you mean `orders`?"),
-    ("cycle", ("depends on itself", "loop_a → loop_b → loop_a"),
-     line_of(TEXT, "numerator: loop_b"), "break the cycle"),
+    (
+        "missing owner",
+        ("revenue", "`owner` is required"),
+        line_of(TEXT, "- name: revenue"),
+        "owner:",
+    ),
+    (
+        "duplicate name",
+        ("`orders` is defined twice",),
+        line_of(TEXT, "- name: orders", 2),
+        "rename",
+    ),
+    (
+        "unknown ratio part",
+        ("denominator `sesions` is not a metric",),
+        line_of(TEXT, "denominator: sesions"),
+        "",
+    ),
+    (
+        "drives unknown output",
+        ("drives `ordres`, which is not a metric",),
+        line_of(TEXT, "drives: [ordres]"),
+        "did you mean `orders`?",
+    ),
+    (
+        "cycle",
+        ("depends on itself", "loop_a → loop_b → loop_a"),
+        line_of(TEXT, "numerator: loop_b"),
+        "break the cycle",
+    ),
     ("bad enum value", ("`kind` has the value 'inptu'",), line_of(TEXT, "kind: inptu"), "input"),
     ("unknown key", ("unknown key `ownr`",), line_of(TEXT, "ownr:"), "did you mean `owner`?"),
-    ("undeclared source", ("source `shipments` is not declared",),
-     line_of(TEXT, "source: shipments"), "sources:"),
-    ("deck lists unknown metric", ("lists `margin`, which is not a metric",),
-     line_of(TEXT, "metrics: [orders, in_stock"), "known metrics"),
-    ("input after output", ("shows input `in_stock` after output `orders`",),
-     line_of(TEXT, "metrics: [orders, in_stock"), "inputs first"),
+    (
+        "undeclared source",
+        ("source `shipments` is not declared",),
+        line_of(TEXT, "source: shipments"),
+        "sources:",
+    ),
+    (
+        "deck lists unknown metric",
+        ("lists `margin`, which is not a metric",),
+        line_of(TEXT, "metrics: [orders, in_stock"),
+        "known metrics",
+    ),
+    (
+        "input after output",
+        ("shows input `in_stock` after output `orders`",),
+        line_of(TEXT, "metrics: [orders, in_stock"),
+        "inputs first",
+    ),
 ]
 
 

@@ -14,7 +14,18 @@ PY_WEEK_OFFSET_DAYS = 364  # 52 weeks: the prior-year week has the same weekdays
 DAYS_PER_WEEK = 7
 MONTHS_PER_QUARTER = 3
 MONTH_ABBREVIATIONS = (
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
 )
 
 

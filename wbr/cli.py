@@ -24,12 +24,17 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
 
 registry_option = click.option(
-    "--registry", "registry_file", type=click.Path(path_type=Path),
-    default=DEFAULT_REGISTRY_FILE, envvar="WBR_REGISTRY", show_default=True,
+    "--registry",
+    "registry_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_REGISTRY_FILE,
+    envvar="WBR_REGISTRY",
+    show_default=True,
     help="The metric registry (metrics.yaml). Env: WBR_REGISTRY.",
 )
 database_option = click.option(
-    "--database-url", default=None,
+    "--database-url",
+    default=None,
     help="SQLAlchemy URL of the store. Env WBR_DATABASE_URL wins; default: SQLite in .wbr/.",
 )
 
@@ -141,15 +146,29 @@ def refresh(registry_file: Path, database_url: str | None) -> None:
 @main.command()
 @registry_option
 @database_option
-@click.option("--format", "export_format", type=click.Choice(["json"]), default="json",
-              show_default=True, help="Output format (see docs/deck-json.md).")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
+    help="Output format (see docs/deck-json.md).",
+)
 @click.option("--week-ending", default=None, help="The deck's week (YYYY-MM-DD); default: latest.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="File to write; default: standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File to write; default: standard output.",
+)
 @reports_errors
 def export(
-    registry_file: Path, database_url: str | None, export_format: str,
-    week_ending: str | None, output: Path | None,
+    registry_file: Path,
+    database_url: str | None,
+    export_format: str,
+    week_ending: str | None,
+    output: Path | None,
 ) -> None:
     """Write the deck for one week from the stored values."""
     from wbr.deck.build import build_deck
@@ -176,11 +195,12 @@ def serve(registry_file: Path, database_url: str | None, host: str, port: int) -
 
 
 def _serve(workspace: Workspace, host: str, port: int) -> None:
-    from dashboards.app import create_app, serve_app
+    from dashboards.app import create_app
+    from dashboards.app import serve as serve_deck
     from dashboards.source import StoreDeckSource
 
     app = create_app(StoreDeckSource(workspace.engine, workspace.registry))
-    serve_app(app, host=host, port=port)
+    serve_deck(app, host=host, port=port)
 
 
 @main.command()
@@ -192,7 +212,11 @@ def _serve(workspace: Workspace, host: str, port: int) -> None:
 @click.option("--no-serve", is_flag=True, help="Prepare the demo store, but do not serve it.")
 @reports_errors
 def demo(
-    registry_file: Path, database_url: str | None, host: str, port: int, seed: int,
+    registry_file: Path,
+    database_url: str | None,
+    host: str,
+    port: int,
+    seed: int,
     no_serve: bool,
 ) -> None:
     """Generate the demo retailer's data, load it, compute it, and serve the deck."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,9 +77,11 @@ def daily_series(
     needed = {date_column} | {m.column for m in measures if m.column is not None}
     _check_columns(conn, table, needed, metrics)
     day = sa.column(date_column, sa.Date)
-    selects: list[sa.ColumnElement[object]] = [day.label("day")]
+    selects: list[sa.ColumnElement[Any]] = [day.label("day")]
     for index, measure in enumerate(measures):
-        column = sa.column(measure.column) if measure.column is not None else None
+        column: sa.ColumnClause[Any] | None = (
+            sa.column(measure.column) if measure.column is not None else None
+        )
         count = sa.func.count(column) if column is not None else sa.func.count()
         selects.append(count.label(f"n{index}"))
         if measure.wants_sum and column is not None:

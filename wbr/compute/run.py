@@ -151,8 +151,10 @@ def compute(engine: Engine, registry: Registry) -> ComputeReport:
     started = datetime.now(UTC)
     with engine.begin() as conn:
         run_id = conn.execute(
-            compute_runs.insert().values(started_at=started, status="running")
-        ).inserted_primary_key[0]
+            compute_runs.insert()
+            .values(started_at=started, status="running")
+            .returning(compute_runs.c.id)
+        ).scalar_one()
     try:
         with engine.begin() as conn:
             series = _read_daily(conn, registry)
@@ -180,8 +182,10 @@ def compute(engine: Engine, registry: Registry) -> ComputeReport:
             compute_runs.update()
             .where(compute_runs.c.id == run_id)
             .values(
-                finished_at=datetime.now(UTC), status="succeeded",
-                metrics_computed=len(values), periods_written=written,
+                finished_at=datetime.now(UTC),
+                status="succeeded",
+                metrics_computed=len(values),
+                periods_written=written,
             )
         )
     latest = cal.latest_week_ending(last_day, registry.project.week_ends_on.iso_index)

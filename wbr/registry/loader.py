@@ -114,24 +114,34 @@ def parse_document(doc: YamlDocument) -> LoadResult:
     data = doc.data
     if not isinstance(data, dict):
         problem = Problem(
-            Level.ERROR, doc.file, 1, "the registry must be a mapping",
+            Level.ERROR,
+            doc.file,
+            1,
+            "the registry must be a mapping",
             "start from the example in docs/metrics-yaml.md: project, sources, metrics, deck",
         )
         return LoadResult(doc.file, None, [problem])
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1)
-            problems.append(Problem(
-                Level.ERROR, doc.file, doc.locations.line_of((key,)), f"unknown top-level key `{key}`",
-                f"did you mean `{close[0]}`?" if close else f"allowed: {', '.join(TOP_LEVEL_KEYS)}",
-            ))
+            problems.append(
+                Problem(
+                    Level.ERROR,
+                    doc.file,
+                    doc.locations.line_of((key,)),
+                    f"unknown top-level key `{key}`",
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else f"allowed: {', '.join(TOP_LEVEL_KEYS)}",
+                )
+            )
 
     project, found = _validate(Project, data.get("project", {}), ("project",), "project", doc)
     problems += found
 
     sources: dict[str, Source] = {}
     raw_sources = data.get("sources") or {}
-    for name, raw in (raw_sources.items() if isinstance(raw_sources, dict) else []):
+    for name, raw in raw_sources.items() if isinstance(raw_sources, dict) else []:
         source, found = _validate(CsvSource, raw, ("sources", name), f"source `{name}`", doc)
         problems += found
         if source is not None:
@@ -139,11 +149,15 @@ def parse_document(doc: YamlDocument) -> LoadResult:
 
     raw_metrics = data.get("metrics")
     if not isinstance(raw_metrics, list) or not raw_metrics:
-        problems.append(Problem(
-            Level.ERROR, doc.file, doc.locations.line_of(("metrics",)),
-            "`metrics` must be a non-empty list of metrics",
-            "add `metrics:` with items such as `- name: orders`",
-        ))
+        problems.append(
+            Problem(
+                Level.ERROR,
+                doc.file,
+                doc.locations.line_of(("metrics",)),
+                "`metrics` must be a non-empty list of metrics",
+                "add `metrics:` with items such as `- name: orders`",
+            )
+        )
         raw_metrics = []
     metrics: list[tuple[int, Metric]] = []
     for index, raw in enumerate(raw_metrics):
@@ -156,18 +170,27 @@ def parse_document(doc: YamlDocument) -> LoadResult:
 
     deck: Deck | None = None
     if "deck" not in data:
-        problems.append(Problem(
-            Level.ERROR, doc.file, None, "there is no `deck:`",
-            "add `deck:` with `sections:`, each listing metric names, inputs first",
-        ))
+        problems.append(
+            Problem(
+                Level.ERROR,
+                doc.file,
+                None,
+                "there is no `deck:`",
+                "add `deck:` with `sections:`, each listing metric names, inputs first",
+            )
+        )
     else:
         deck, found = _validate(Deck, data["deck"], ("deck",), "deck", doc)
         problems += found
 
     names = {raw["name"] for raw in raw_metrics if isinstance(raw, dict) and "name" in raw}
     draft = RegistryDraft(
-        file=doc.file, locations=doc.locations, metrics=metrics, all_metric_names=names,
-        sources=sources, source_names=set(raw_sources) if isinstance(raw_sources, dict) else set(),
+        file=doc.file,
+        locations=doc.locations,
+        metrics=metrics,
+        all_metric_names=names,
+        sources=sources,
+        source_names=set(raw_sources) if isinstance(raw_sources, dict) else set(),
         deck=deck,
     )
     problems += check_cross_references(draft)

@@ -142,7 +142,8 @@ class RatioAggregation(StrictModel):
 
 
 Aggregation = Annotated[
-    SumAggregation | CountAggregation | MeanAggregation | RatioAggregation, Field(discriminator="type")
+    SumAggregation | CountAggregation | MeanAggregation | RatioAggregation,
+    Field(discriminator="type"),
 ]
 
 

@@ -31,7 +31,9 @@ class RegistryDraft:
         node: NodePath = path
         return self.locations.line_of(node)
 
-    def problem(self, path: NodePath, message: str, hint: str, level: Level = Level.ERROR) -> Problem:
+    def problem(
+        self, path: NodePath, message: str, hint: str, level: Level = Level.ERROR
+    ) -> Problem:
         return Problem(level, self.file, self.locations.line_of(path), message, hint)
 
     @property
@@ -53,11 +55,13 @@ def duplicate_names(draft: RegistryDraft) -> list[Problem]:
     for index, metric in draft.metrics:
         if metric.name in seen:
             first_line = draft.line("metrics", seen[metric.name])
-            problems.append(draft.problem(
-                ("metrics", index, "name"),
-                f"metric `{metric.name}` is defined twice (first at line {first_line})",
-                "rename one of them or delete the duplicate",
-            ))
+            problems.append(
+                draft.problem(
+                    ("metrics", index, "name"),
+                    f"metric `{metric.name}` is defined twice (first at line {first_line})",
+                    "rename one of them or delete the duplicate",
+                )
+            )
         else:
             seen[metric.name] = index
     return problems
@@ -72,32 +76,41 @@ def ratio_parts_exist(draft: RegistryDraft) -> list[Problem]:
         for role in ("numerator", "denominator"):
             part = getattr(agg, role)
             if part not in draft.all_metric_names:
-                problems.append(draft.problem(
-                    ("metrics", index, "aggregation", role),
-                    f"metric `{metric.name}`: {role} `{part}` is not a metric",
-                    _known(draft.all_metric_names, part),
-                ))
+                problems.append(
+                    draft.problem(
+                        ("metrics", index, "aggregation", role),
+                        f"metric `{metric.name}`: {role} `{part}` is not a metric",
+                        _known(draft.all_metric_names, part),
+                    )
+                )
     return problems
 
 
 def sources_exist(draft: RegistryDraft) -> list[Problem]:
     problems = []
+    declared = ", ".join(sorted(draft.source_names)) or "none"
     for index, metric in draft.metrics:
         needs_source = not isinstance(metric.aggregation, RatioAggregation)
         if metric.source is None and needs_source:
-            problems.append(draft.problem(
-                ("metrics", index),
-                f"metric `{metric.name}` has no `source`",
-                f"add `source:` naming one of: {', '.join(sorted(draft.source_names)) or '(none)'}",
-            ))
+            problems.append(
+                draft.problem(
+                    ("metrics", index),
+                    f"metric `{metric.name}` has no `source`",
+                    f"add `source:` naming a declared source ({declared})",
+                )
+            )
         elif metric.source is not None and metric.source not in draft.source_names:
             close = difflib.get_close_matches(metric.source, sorted(draft.source_names), n=1)
-            problems.append(draft.problem(
-                ("metrics", index, "source"),
-                f"metric `{metric.name}`: source `{metric.source}` is not declared under `sources:`",
-                f"did you mean `{close[0]}`?" if close
-                else f"declare it under `sources:` (declared: {', '.join(sorted(draft.source_names)) or 'none'})",
-            ))
+            problems.append(
+                draft.problem(
+                    ("metrics", index, "source"),
+                    f"metric `{metric.name}`: source `{metric.source}` is not declared "
+                    "under `sources:`",
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else f"declare it under `sources:` (declared: {declared})",
+                )
+            )
     return problems
 
 
@@ -106,26 +119,33 @@ def drives_point_at_outputs(draft: RegistryDraft) -> list[Problem]:
     by_name = draft.by_name
     for index, metric in draft.metrics:
         if metric.drives and metric.kind is MetricKind.OUTPUT:
-            problems.append(draft.problem(
-                ("metrics", index, "drives"),
-                f"metric `{metric.name}` is an output but lists `drives`",
-                "only controllable inputs drive outputs: set `kind: input` or remove `drives`",
-                Level.WARNING,
-            ))
+            problems.append(
+                draft.problem(
+                    ("metrics", index, "drives"),
+                    f"metric `{metric.name}` is an output but lists `drives`",
+                    "only controllable inputs drive outputs: set `kind: input` or remove `drives`",
+                    Level.WARNING,
+                )
+            )
         for position, target in enumerate(metric.drives):
             path: NodePath = ("metrics", index, "drives", position)
             if target not in draft.all_metric_names:
-                problems.append(draft.problem(
-                    path,
-                    f"metric `{metric.name}` drives `{target}`, which is not a metric",
-                    _known(draft.all_metric_names, target),
-                ))
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"metric `{metric.name}` drives `{target}`, which is not a metric",
+                        _known(draft.all_metric_names, target),
+                    )
+                )
             elif target in by_name and by_name[target].kind is not MetricKind.OUTPUT:
-                problems.append(draft.problem(
-                    path,
-                    f"metric `{metric.name}` drives `{target}`, which is an input, not an output",
-                    f"list outputs under `drives`, or set `kind: output` on `{target}`",
-                ))
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"metric `{metric.name}` drives `{target}`, "
+                        "which is an input, not an output",
+                        f"list outputs under `drives`, or set `kind: output` on `{target}`",
+                    )
+                )
     return problems
 
 
@@ -138,15 +158,17 @@ def no_dependency_cycles(draft: RegistryDraft) -> list[Problem]:
 
     def visit(name: str, trail: list[str]) -> None:
         if name in trail:
-            cycle = [*trail[trail.index(name):], name]
+            cycle = [*trail[trail.index(name) :], name]
             key = frozenset(cycle)
             if key not in reported:
                 reported.add(key)
-                problems.append(draft.problem(
-                    ("metrics", index_of[cycle[0]], "aggregation"),
-                    f"metric `{cycle[0]}` depends on itself: {' → '.join(cycle)}",
-                    "break the cycle: one of these must be computed from a source column",
-                ))
+                problems.append(
+                    draft.problem(
+                        ("metrics", index_of[cycle[0]], "aggregation"),
+                        f"metric `{cycle[0]}` depends on itself: {' → '.join(cycle)}",
+                        "break the cycle: one of these must be computed from a source column",
+                    )
+                )
             return
         for child in graph.get(name, ()):
             visit(child, [*trail, name])
@@ -168,28 +190,37 @@ def deck_metrics_exist_in_order(draft: RegistryDraft) -> list[Problem]:
             path: NodePath = ("deck", "sections", s_index, "metrics", m_index)
             listed[name] += 1
             if name not in draft.all_metric_names:
-                problems.append(draft.problem(
-                    path,
-                    f"deck section `{section.title}` lists `{name}`, which is not a metric",
-                    _known(draft.all_metric_names, name),
-                ))
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"deck section `{section.title}` lists `{name}`, which is not a metric",
+                        _known(draft.all_metric_names, name),
+                    )
+                )
                 continue
             if listed[name] == 2:
-                problems.append(draft.problem(
-                    path, f"deck lists `{name}` more than once",
-                    "show each metric once; remove the repeat", Level.WARNING,
-                ))
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"deck lists `{name}` more than once",
+                        "show each metric once; remove the repeat",
+                        Level.WARNING,
+                    )
+                )
             metric = by_name.get(name)
             if metric is None:
                 continue
             if metric.kind is MetricKind.OUTPUT and seen_output is None:
                 seen_output = name
             elif metric.kind is MetricKind.INPUT and seen_output is not None:
-                problems.append(draft.problem(
-                    path,
-                    f"deck shows input `{name}` after output `{seen_output}`",
-                    "a WBR deck shows controllable inputs first: move the inputs above the outputs",
-                ))
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"deck shows input `{name}` after output `{seen_output}`",
+                        "a WBR deck shows controllable inputs first: "
+                        "move the inputs above the outputs",
+                    )
+                )
     return problems
 
 
