@@ -15,8 +15,8 @@ from wbr.deck.model import (
     Change,
     Chart,
     Deck,
-    SeriesPoint,
     Section,
+    SeriesPoint,
 )
 
 
@@ -104,7 +104,9 @@ def deck_from_dict(body: dict[str, Any]) -> Deck:
     """Read a deck back from its JSON form (the inverse of `deck_to_dict`)."""
     version = body.get("schema_version")
     if version != JSON_SCHEMA_VERSION:
-        raise ValueError(f"deck JSON schema_version {version!r}; this wbr reads {JSON_SCHEMA_VERSION}")
+        raise ValueError(
+            f"deck JSON schema_version {version!r}; this wbr reads {JSON_SCHEMA_VERSION}"
+        )
     return Deck(
         title=body["title"],
         project=body["project"],
