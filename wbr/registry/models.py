@@ -8,20 +8,20 @@ metrics (a ratio's parts, `drives:`, the deck's metric lists) are checked in
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-NAME_RE = re.compile(NAME_PATTERN)
-
-
-class StrictModel(BaseModel):
-    """Base of every registry model: immutable, and unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+from wbr.registry.aggregations import (
+    Aggregation,
+    CountAggregation,
+    MeanAggregation,
+    RatioAggregation,
+    SumAggregation,
+)
+from wbr.registry.base import NAME_PATTERN, StrictModel
+from wbr.registry.sources import CsvSource, Source
 
 
 class Weekday(StrEnum):
@@ -97,56 +97,6 @@ class Project(StrictModel):
         return value.strip().lower() if isinstance(value, str) else value
 
 
-class CsvSource(StrictModel):
-    """A CSV file (or a glob of files) loaded into a raw table of the store."""
-
-    kind: Literal["csv"]
-    path: str
-    table: str | None = Field(default=None, pattern=NAME_PATTERN)
-    date_column: str
-    date_format: str | None = None  # strptime format; None lets pandas infer ISO dates
-
-    def table_name(self, source_name: str) -> str:
-        return self.table or source_name
-
-
-Source = CsvSource
-
-
-class SumAggregation(StrictModel):
-    type: Literal["sum"]
-    column: str
-
-
-class CountAggregation(StrictModel):
-    """Number of raw rows in the period (`column` given: rows where it is not null)."""
-
-    type: Literal["count"]
-    column: str | None = None
-
-
-class MeanAggregation(StrictModel):
-    """Average of the non-null values in the period: period sum / period count."""
-
-    type: Literal["mean"]
-    column: str
-
-
-class RatioAggregation(StrictModel):
-    """Period total of one metric divided by the period total of another."""
-
-    type: Literal["ratio"]
-    numerator: str
-    denominator: str
-    scale: float = 1.0  # e.g. 1000 for "per thousand"
-
-
-Aggregation = Annotated[
-    SumAggregation | CountAggregation | MeanAggregation | RatioAggregation,
-    Field(discriminator="type"),
-]
-
-
 class Metric(StrictModel):
     name: str = Field(pattern=NAME_PATTERN)
     label: str
@@ -192,7 +142,7 @@ class Registry(StrictModel):
     """The whole of a validated `metrics.yaml`."""
 
     project: Project = Project()
-    sources: dict[str, Source] = {}
+    sources: dict[str, Source] = Field(default_factory=dict)
     metrics: tuple[Metric, ...]
     deck: Deck
 
@@ -205,3 +155,25 @@ class Registry(StrictModel):
     @property
     def metrics_by_name(self) -> dict[str, Metric]:
         return {metric.name: metric for metric in self.metrics}
+
+
+__all__ = [
+    "Aggregation",
+    "Comparison",
+    "CountAggregation",
+    "CsvSource",
+    "Deck",
+    "Direction",
+    "MeanAggregation",
+    "Metric",
+    "MetricKind",
+    "MonthlyView",
+    "Project",
+    "RatioAggregation",
+    "Registry",
+    "Section",
+    "Source",
+    "SumAggregation",
+    "Unit",
+    "Weekday",
+]
