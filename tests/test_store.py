@@ -54,7 +54,7 @@ def test_fresh_store_has_no_revision(store_url: str) -> None:
 def test_migrate_creates_the_app_tables(store_engine: Engine) -> None:
     tables = set(inspect(store_engine).get_table_names())
     assert tables == APP_TABLES | {"alembic_version"}
-    assert current_revision(store_engine) == head_revision() == "0001"
+    assert current_revision(store_engine) == head_revision() == "0002"
     inspector = inspect(store_engine)
     assert inspector.get_pk_constraint("metric_values")["constrained_columns"] == [
         "metric",

@@ -20,6 +20,7 @@ from wbr.registry.aggregations import (
     RatioAggregation,
     SumAggregation,
 )
+from wbr.registry.anomaly_settings import AnomalySettings, KnownEvent
 from wbr.registry.base import NAME_PATTERN, StrictModel
 from wbr.registry.sources import CsvSource, Source
 
@@ -79,6 +80,7 @@ class Project(StrictModel):
     week_ends_on: Weekday = Weekday.SATURDAY
     fiscal_year_end_month: Annotated[int, Field(ge=1, le=12)] = 12
     currency_symbol: str = "$"
+    events: tuple[KnownEvent, ...] = ()  # explain the weeks they touch in advance
 
     @field_validator("fiscal_year_end_month", mode="before")
     @classmethod
@@ -111,6 +113,8 @@ class Metric(StrictModel):
     direction: Direction = Direction.HIGHER_IS_BETTER
     comparison: Comparison | None = None  # None: bps for percent units, percent otherwise
     drives: tuple[str, ...] = ()
+    dimensions: tuple[str, ...] = ()  # columns to break a change down by (region, channel)
+    anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
 
     @property
     def compared_as(self) -> Comparison:

@@ -70,6 +70,10 @@ load_runs = Table(
     Column("rows_loaded", Integer, nullable=True),
     Column("status", String(16), nullable=False),  # one of RUN_STATUSES
     Column("error", Text, nullable=True),
+    # Added in 0002: what an incremental load rejected and how far it got.
+    Column("rows_rejected", Integer, nullable=True),
+    Column("watermark", String(64), nullable=True),
+    Column("mode", String(16), nullable=True),  # "full" or "incremental"
 )
 
 compute_runs = Table(
