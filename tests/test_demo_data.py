@@ -16,16 +16,14 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
-from wbr.demo.generate import (
+from wbr.demo.generate import DemoFiles, generate_demo_data, main
+from wbr.demo.orders import INITIAL_CUSTOMERS
+from wbr.demo.story import (
     END_DATE,
     INCIDENTS,
-    INITIAL_CUSTOMERS,
     MILESTONES,
     START_DATE,
-    DemoFiles,
     StoryEvent,
-    generate_demo_data,
-    main,
     summer_deal_days,
     thanksgiving,
 )
@@ -438,11 +436,12 @@ def test_deck_metrics_are_fully_described(registry: Registry) -> None:
             assert metric.drives, name
 
 
-def test_rates_are_percent_ratios_scaled_to_100(registry: Registry) -> None:
+def test_rates_are_percent_ratios_held_as_fractions(registry: Registry) -> None:
     for metric in registry.metrics:
         if metric.unit is Unit.PERCENT:
             assert isinstance(metric.aggregation, RatioAggregation), metric.name
-            assert metric.aggregation.scale == 100, metric.name
+            # A percent metric holds a fraction (0.953) and is shown as 95.3 %.
+            assert metric.aggregation.scale == 1, metric.name
             assert metric.compared_as.value == "bps"
 
 
@@ -474,3 +473,10 @@ def test_every_column_a_metric_reads_is_in_the_generated_files(
         column = getattr(agg, "column", None)
         if column is not None:
             assert column in headers[metric.source], (metric.name, column)
+
+
+def test_docs_list_every_metric_with_its_owner(registry: Registry) -> None:
+    lines = (REPO_ROOT / "docs" / "demo.md").read_text().splitlines()
+    for metric in registry.metrics:
+        row = f"| `{metric.name}` | {metric.kind.value} | {metric.owner} |"
+        assert any(line.startswith(row) for line in lines), metric.name
