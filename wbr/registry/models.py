@@ -8,20 +8,25 @@ metrics (a ratio's parts, `drives:`, the deck's metric lists) are checked in
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from wbr.registry.aggregations import (
+    FROM_METRICS,
     Aggregation,
     CountAggregation,
+    FormulaAggregation,
     MeanAggregation,
     RatioAggregation,
     SumAggregation,
 )
 from wbr.registry.anomaly_settings import AnomalySettings, KnownEvent
 from wbr.registry.base import NAME_PATTERN, StrictModel
+from wbr.registry.formula import formula_references
 from wbr.registry.sources import CsvSource, Source
 
 
@@ -40,6 +45,7 @@ class Weekday(StrEnum):
         return list(Weekday).index(self)
 
 
+MONTH_KEY_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -99,6 +105,25 @@ class Project(StrictModel):
         return value.strip().lower() if isinstance(value, str) else value
 
 
+class Target(StrictModel):
+    """The plan a metric is measured against: another metric, or values typed in here."""
+
+    metric: str | None = None  # a metric whose period values are the plan
+    weeks: dict[date, float] = Field(default_factory=dict)  # week-ending date → target
+    months: dict[str, float] = Field(default_factory=dict)  # "2026-11" → target
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        if self.metric is not None and (self.weeks or self.months):
+            raise ValueError("give either `metric` or `weeks`/`months`, not both")
+        if self.metric is None and not (self.weeks or self.months):
+            raise ValueError("give `metric`, or `weeks`/`months` values")
+        for key in self.months:
+            if not MONTH_KEY_RE.match(key):
+                raise ValueError(f"month {key!r} is not YYYY-MM")
+        return self
+
+
 class Metric(StrictModel):
     name: str = Field(pattern=NAME_PATTERN)
     label: str
@@ -113,6 +138,7 @@ class Metric(StrictModel):
     direction: Direction = Direction.HIGHER_IS_BETTER
     comparison: Comparison | None = None  # None: bps for percent units, percent otherwise
     drives: tuple[str, ...] = ()
+    target: Target | None = None
     dimensions: tuple[str, ...] = ()  # columns to break a change down by (region, channel)
     anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
 
@@ -128,12 +154,20 @@ class Metric(StrictModel):
         agg = self.aggregation
         if isinstance(agg, RatioAggregation):
             return (agg.numerator, agg.denominator)
+        if isinstance(agg, FormulaAggregation):
+            return formula_references(agg.expression)
         return ()
+
+    @property
+    def reads_source(self) -> bool:
+        """True when the value comes from raw rows, not from other metrics."""
+        return not isinstance(self.aggregation, FROM_METRICS)
 
 
 class Section(StrictModel):
     title: str
     metrics: tuple[str, ...] = Field(min_length=1)
+    monthly_view: MonthlyView | None = None  # None: the deck's `monthly_view`
 
 
 class Deck(StrictModel):

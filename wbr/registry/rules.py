@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wbr.registry.models import Deck, Metric, MetricKind, RatioAggregation, Source
+from wbr.registry.aggregations import FormulaAggregation, RatioAggregation
+from wbr.registry.formula import FormulaError, formula_references, parse_formula
+from wbr.registry.models import Deck, Metric, MetricKind, Source
 from wbr.registry.problems import Level, Problem
 from wbr.registry.yaml_source import Locations, NodePath
 
@@ -90,8 +92,7 @@ def sources_exist(draft: RegistryDraft) -> list[Problem]:
     problems = []
     declared = ", ".join(sorted(draft.source_names)) or "none"
     for index, metric in draft.metrics:
-        needs_source = not isinstance(metric.aggregation, RatioAggregation)
-        if metric.source is None and needs_source:
+        if metric.source is None and metric.reads_source:
             problems.append(
                 draft.problem(
                     ("metrics", index),
@@ -224,12 +225,59 @@ def deck_metrics_exist_in_order(draft: RegistryDraft) -> list[Problem]:
     return problems
 
 
+def formulas_parse_and_resolve(draft: RegistryDraft) -> list[Problem]:
+    problems = []
+    for index, metric in draft.metrics:
+        agg = metric.aggregation
+        if not isinstance(agg, FormulaAggregation):
+            continue
+        path: NodePath = ("metrics", index, "aggregation", "expression")
+        try:
+            parse_formula(agg.expression)
+        except FormulaError as error:
+            problems.append(
+                draft.problem(
+                    path,
+                    f"metric `{metric.name}`: formula {error}",
+                    "write arithmetic over metric names, e.g. `(revenue - cost) / orders`",
+                )
+            )
+            continue
+        for name in formula_references(agg.expression):
+            if name not in draft.all_metric_names:
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"metric `{metric.name}`: formula uses `{name}`, which is not a metric",
+                        _known(draft.all_metric_names, name),
+                    )
+                )
+    return problems
+
+
+def targets_exist(draft: RegistryDraft) -> list[Problem]:
+    problems = []
+    for index, metric in draft.metrics:
+        plan = metric.target.metric if metric.target is not None else None
+        if plan is not None and plan not in draft.all_metric_names:
+            problems.append(
+                draft.problem(
+                    ("metrics", index, "target", "metric"),
+                    f"metric `{metric.name}`: target metric `{plan}` is not a metric",
+                    _known(draft.all_metric_names, plan),
+                )
+            )
+    return problems
+
+
 RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     duplicate_names,
     sources_exist,
     ratio_parts_exist,
     drives_point_at_outputs,
     no_dependency_cycles,
+    formulas_parse_and_resolve,
+    targets_exist,
     deck_metrics_exist_in_order,
 )
 
