@@ -1,8 +1,8 @@
 """Daily aggregates pushed down to the store: one GROUP BY per raw table.
 
-Every base metric on a table becomes one or two SQL aggregates (a SUM and a
-COUNT of non-null values) in the same query, so a table is scanned once per
-computation however many metrics read it.
+Every additive or semi-additive metric on a table becomes a few SQL aggregates
+in the same query (filters become CASE expressions), so a table is scanned once
+per computation however many metrics read it.
 """
 
 from __future__ import annotations
@@ -16,76 +16,108 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from wbr.compute.filters import all_of, filter_columns
 from wbr.errors import ComputeError
-from wbr.registry.models import CountAggregation, MeanAggregation, Metric, SumAggregation
+from wbr.registry.aggregations import (
+    ADDITIVE,
+    NON_ADDITIVE,
+    SEMI_ADDITIVE,
+    CountAggregation,
+    MaxAggregation,
+    MinAggregation,
+)
+from wbr.registry.models import Metric
 
 
 @dataclass(frozen=True, slots=True)
 class DailySeries:
-    """A base metric's per-day SUM and COUNT over a contiguous range of days.
+    """A metric's per-day aggregates over a contiguous range of days.
 
-    `counts[i]` is the number of non-null values (or rows, for `count` without
-    a column) on day i; a day with a count of zero has no data.
+    `present[i]` says whether day i has data for the metric (a row with a
+    non-null value in its column, before any filter: a day whose rows all fail
+    the filter has the value 0, not "no data"). `sums` and `counts` are the
+    filtered SUM and COUNT; `extremes` the filtered MIN or MAX (NaN: no value).
+    For a non-additive metric only `present` is read: its values come per period.
     """
 
     first_day: date
+    present: np.ndarray
     sums: np.ndarray
     counts: np.ndarray
+    extremes: np.ndarray
 
     @property
-    def present(self) -> np.ndarray:
-        return np.asarray(self.counts > 0)
+    def last_day(self) -> date:
+        return date.fromordinal(self.first_day.toordinal() + len(self.present) - 1)
 
 
-@dataclass(frozen=True, slots=True)
-class _Measure:
-    metric: str
-    column: str | None  # None: COUNT(*)
-    wants_sum: bool
-
-
-def _measure(metric: Metric) -> _Measure:
-    agg = metric.aggregation
-    if isinstance(agg, SumAggregation | MeanAggregation):
-        return _Measure(metric.name, agg.column, wants_sum=True)
-    if isinstance(agg, CountAggregation):
-        return _Measure(metric.name, agg.column, wants_sum=False)
-    raise ComputeError(f"metric `{metric.name}` is not computed from a source column")
-
-
-def _check_columns(conn: Connection, table: str, needed: set[str], metrics: list[Metric]) -> None:
+def check_columns(conn: Connection, table: str, needed: set[str], metric: str) -> None:
+    """Raise a clear error when `table` or one of the `needed` columns is missing."""
     inspector = sa.inspect(conn)
     if not inspector.has_table(table):
         raise ComputeError(
-            f"raw table `{table}` is not in the store (needed by {metrics[0].name!r}); "
-            "run `wbr ingest` first"
+            f"raw table `{table}` is not in the store (needed by `{metric}`); run `wbr ingest`"
         )
     present = {column["name"] for column in inspector.get_columns(table)}
     missing = sorted(needed - present)
     if missing:
         raise ComputeError(
-            f"raw table `{table}` has no column(s) {', '.join(missing)}; "
+            f"raw table `{table}` has no column(s) {', '.join(missing)} (needed by `{metric}`); "
             f"its columns are: {', '.join(sorted(present))}"
         )
+
+
+def metric_columns(metric: Metric) -> set[str]:
+    agg = metric.aggregation
+    columns = filter_columns(getattr(agg, "filters", ()))
+    column = getattr(agg, "column", None)
+    if column is not None:
+        columns.add(column)
+    return columns
+
+
+def _aggregates(index: int, metric: Metric) -> list[sa.ColumnElement[Any]]:
+    agg = metric.aggregation
+    condition = all_of(getattr(agg, "filters", ()))
+    name = getattr(agg, "column", None)
+    column: sa.ColumnElement[Any] = sa.column(name) if name is not None else sa.literal(1)
+
+    def only_matching(expression: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return expression if condition is None else sa.case((condition, expression))
+
+    presence = sa.func.count(sa.column(name)) if name is not None else sa.func.count()
+    selects: list[sa.ColumnElement[Any]] = [presence.label(f"p{index}")]
+    if isinstance(agg, NON_ADDITIVE):
+        pass  # only which days have data: the values are computed per period
+    elif isinstance(agg, MinAggregation):
+        selects.append(sa.func.min(only_matching(column)).label(f"x{index}"))
+    elif isinstance(agg, MaxAggregation):
+        selects.append(sa.func.max(only_matching(column)).label(f"x{index}"))
+    else:
+        selects.append(sa.func.count(only_matching(column)).label(f"n{index}"))
+        if not isinstance(agg, CountAggregation):
+            selects.append(sa.func.sum(only_matching(column)).label(f"s{index}"))
+    return selects
+
+
+def _array(frame: pd.DataFrame, column: str, fill: float) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(frame), fill)
+    return frame[column].astype(float).fillna(fill).to_numpy(dtype=np.float64)
 
 
 def daily_series(
     conn: Connection, table: str, date_column: str, metrics: list[Metric]
 ) -> dict[str, DailySeries]:
-    """Per-day SUM and COUNT for every metric in `metrics`, all read from `table`."""
-    measures = [_measure(metric) for metric in metrics]
-    needed = {date_column} | {m.column for m in measures if m.column is not None}
-    _check_columns(conn, table, needed, metrics)
+    """Per-day aggregates for every metric in `metrics`, all read from `table`."""
+    for metric in metrics:
+        if not isinstance(metric.aggregation, ADDITIVE + SEMI_ADDITIVE + NON_ADDITIVE):
+            raise ComputeError(f"metric `{metric.name}` is not computed from raw rows")
+        check_columns(conn, table, {date_column} | metric_columns(metric), metric.name)
     day = sa.column(date_column, sa.Date)
     selects: list[sa.ColumnElement[Any]] = [day.label("day")]
-    for index, measure in enumerate(measures):
-        column: sa.ColumnClause[Any] | None = (
-            sa.column(measure.column) if measure.column is not None else None
-        )
-        count = sa.func.count(column) if column is not None else sa.func.count()
-        selects.append(count.label(f"n{index}"))
-        if measure.wants_sum and column is not None:
-            selects.append(sa.func.sum(column).label(f"s{index}"))
+    for index, metric in enumerate(metrics):
+        selects.extend(_aggregates(index, metric))
     query = (
         sa.select(*selects)
         .select_from(sa.table(table))
@@ -100,12 +132,13 @@ def daily_series(
     days = pd.date_range(frame["day"].min(), frame["day"].max(), freq="D")
     frame = frame.set_index("day").reindex(days)
     first_day = days[0].date()
-    result = {}
-    for index, measure in enumerate(measures):
-        counts = frame[f"n{index}"].fillna(0).to_numpy(dtype=np.int64)
-        if f"s{index}" in frame:
-            sums = frame[f"s{index}"].astype(float).fillna(0.0).to_numpy(dtype=np.float64)
-        else:
-            sums = counts.astype(np.float64)
-        result[measure.metric] = DailySeries(first_day, sums, counts)
-    return result
+    return {
+        metric.name: DailySeries(
+            first_day=first_day,
+            present=_array(frame, f"p{index}", 0.0) > 0,
+            sums=_array(frame, f"s{index}", 0.0),
+            counts=_array(frame, f"n{index}", 0.0),
+            extremes=_array(frame, f"x{index}", np.nan),
+        )
+        for index, metric in enumerate(metrics)
+    }

@@ -1,8 +1,8 @@
-"""Roll daily values up to periods, and combine period totals into ratios.
+"""Roll daily values up to periods, and combine period values of other metrics.
 
-Pure functions over numpy arrays. A period's value is None (NaN here) unless
-every one of its days has data: an incomplete period is never silently summed
-from the days that are there (docs/calculations.md, "Completeness").
+Pure functions over numpy arrays. A period's value is NaN (shown as N/A)
+unless every one of its days has data: an incomplete period is never silently
+summed from the days that are there (docs/calculations.md, "Completeness").
 """
 
 from __future__ import annotations
@@ -14,72 +14,162 @@ import numpy as np
 
 from wbr.calendar import Period
 from wbr.compute.daily import DailySeries
-from wbr.registry.models import (
+from wbr.registry.aggregations import (
     CountAggregation,
+    FirstAggregation,
+    FormulaAggregation,
+    LastAggregation,
+    MaxAggregation,
     MeanAggregation,
-    Metric,
+    MinAggregation,
     RatioAggregation,
     SumAggregation,
 )
+from wbr.registry.formula import evaluate_formula
+from wbr.registry.models import Metric
 
 
 @dataclass(frozen=True, slots=True)
 class PeriodValues:
     """One metric's values for a list of periods (arrays aligned with the periods).
 
-    `numerator` holds the total of the days present (for a ratio or mean, the
-    numerator's total) even when the period is incomplete, so a caller can
-    say what is known; `value` is NaN unless the period is complete.
+    `numerator` holds what is known even when the period is incomplete (for a
+    sum, the total of the days present); `value` is NaN unless it is complete.
     """
 
     value: np.ndarray
     numerator: np.ndarray
-    denominator: np.ndarray  # NaN for sums and counts
+    denominator: np.ndarray  # NaN unless the value is a quotient
     days_present: np.ndarray
     days_expected: np.ndarray
+    computed: np.ndarray | None = None  # False where a value was not computed (not stored)
 
     @property
     def complete(self) -> np.ndarray:
         return np.asarray(self.days_present == self.days_expected)
 
 
-def _day_offsets(periods: list[Period], first_day: date) -> tuple[np.ndarray, np.ndarray]:
-    starts = np.array([(p.start - first_day).days for p in periods], dtype=np.int64)
-    ends = np.array([(p.end - first_day).days for p in periods], dtype=np.int64)
+def day_offsets(periods: list[Period], first_day: date) -> tuple[np.ndarray, np.ndarray]:
+    """Each period's first and last day as offsets from `first_day` (inclusive)."""
+    origin = first_day.toordinal()
+    starts = np.fromiter((p.start.toordinal() - origin for p in periods), np.int64, len(periods))
+    ends = np.fromiter((p.end.toordinal() - origin for p in periods), np.int64, len(periods))
     return starts, ends
 
 
-def _range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Sum of values[start..end] (inclusive) per range; days outside the data add 0."""
-    cumulative = np.concatenate([[0], np.cumsum(values, dtype=np.float64)])
+    cumulative = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
     lo = np.clip(starts, 0, len(values))
     hi = np.clip(ends + 1, 0, len(values))
     return np.asarray(cumulative[np.maximum(hi, lo)] - cumulative[lo])
 
 
-def roll_up(metric: Metric, series: DailySeries, periods: list[Period]) -> PeriodValues:
-    """A base metric (sum, count, mean) over `periods` from its daily series."""
-    starts, ends = _day_offsets(periods, series.first_day)
-    days_expected = ends - starts + 1
-    days_present = _range_sums(series.present.astype(np.float64), starts, ends).astype(np.int64)
-    sums = _range_sums(series.sums, starts, ends)
-    counts = _range_sums(series.counts.astype(np.float64), starts, ends)
+def range_extremes(
+    values: np.ndarray, starts: np.ndarray, ends: np.ndarray, largest: bool
+) -> np.ndarray:
+    """Min (or max) of values[start..end] ignoring NaN, via a sparse table: O(1) per range."""
+    pick = np.fmax if largest else np.fmin
+    n = len(values)
+    lo = np.clip(starts, 0, n)
+    hi = np.clip(ends + 1, 0, n)  # exclusive
+    result = np.full(len(starts), np.nan)
+    if n == 0:
+        return result
+    levels = [np.asarray(values, dtype=np.float64)]
+    while (1 << len(levels)) <= n:
+        width = 1 << (len(levels) - 1)
+        previous = levels[-1]
+        levels.append(pick(previous[:-width], previous[width:]))
+    has_days = hi > lo
+    length = np.where(has_days, hi - lo, 1)
+    level = np.floor(np.log2(length)).astype(np.int64)
+    for k in np.unique(level[has_days]):
+        rows = has_days & (level == k)
+        table = levels[k]
+        result[rows] = pick(table[lo[rows]], table[hi[rows] - (1 << k)])
+    return result
+
+
+def _edge_values(series: DailySeries, offsets: np.ndarray) -> np.ndarray:
+    inside = (offsets >= 0) & (offsets < len(series.sums))
+    safe = np.clip(offsets, 0, max(len(series.sums) - 1, 0))
+    return np.where(inside, series.sums[safe], np.nan)
+
+
+def presence(series: DailySeries, periods: list[Period]) -> tuple[np.ndarray, np.ndarray]:
+    """(days with data, days) per period."""
+    starts, ends = day_offsets(periods, series.first_day)
+    days_present = range_sums(series.present.astype(np.float64), starts, ends).astype(np.int64)
+    return days_present, ends - starts + 1
+
+
+def with_values(
+    values: np.ndarray, days: tuple[np.ndarray, np.ndarray], computed: np.ndarray
+) -> PeriodValues:
+    """Period values computed elsewhere (per period, in SQL), with their completeness."""
+    days_present, days_expected = days
     complete = days_present == days_expected
+    return PeriodValues(
+        value=np.where(complete, values, np.nan),
+        numerator=values,
+        denominator=np.full(len(values), np.nan),
+        days_present=days_present,
+        days_expected=days_expected,
+        computed=computed,
+    )
+
+
+def roll_up(metric: Metric, series: DailySeries, periods: list[Period]) -> PeriodValues:
+    """An additive or semi-additive metric over `periods` from its daily series."""
+    starts, ends = day_offsets(periods, series.first_day)
+    days_expected = ends - starts + 1
+    days_present = range_sums(series.present.astype(np.float64), starts, ends).astype(np.int64)
+    complete = days_present == days_expected
+    nothing = np.full(len(periods), np.nan)
     agg = metric.aggregation
-    if isinstance(agg, MeanAggregation):
+    denominator = nothing
+    if isinstance(agg, SumAggregation):
+        value = numerator = range_sums(series.sums, starts, ends)
+    elif isinstance(agg, CountAggregation):
+        value = numerator = range_sums(series.counts, starts, ends)
+    elif isinstance(agg, MeanAggregation):
+        numerator = range_sums(series.sums, starts, ends)
+        denominator = range_sums(series.counts, starts, ends)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
-        value, numerator, denominator = mean, sums, counts
-    elif isinstance(agg, SumAggregation | CountAggregation):
-        value, numerator, denominator = sums, sums, np.full(len(periods), np.nan)
+            value = np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+    elif isinstance(agg, MinAggregation | MaxAggregation):
+        largest = isinstance(agg, MaxAggregation)
+        value = numerator = range_extremes(series.extremes, starts, ends, largest)
+    elif isinstance(agg, FirstAggregation):
+        value = numerator = _edge_values(series, starts)
+    elif isinstance(agg, LastAggregation):
+        value = numerator = _edge_values(series, ends)
     else:
-        raise TypeError(f"{metric.name} is not a base metric")
+        raise TypeError(f"{metric.name} is not rolled up from daily values")
     return PeriodValues(
         value=np.where(complete, value, np.nan),
         numerator=numerator,
         denominator=denominator,
         days_present=days_present,
         days_expected=days_expected,
+    )
+
+
+def _combined(
+    parts: list[PeriodValues], value: np.ndarray, numerator: np.ndarray, denominator: np.ndarray
+) -> PeriodValues:
+    """A value computed from other metrics: complete only when all of them are."""
+    days_present = np.minimum.reduce([part.days_present for part in parts])
+    complete = days_present == parts[0].days_expected
+    masks = [part.computed for part in parts if part.computed is not None]
+    return PeriodValues(
+        value=np.where(complete, value, np.nan),
+        numerator=numerator,
+        denominator=denominator,
+        days_present=days_present,
+        days_expected=parts[0].days_expected,
+        computed=np.logical_and.reduce(masks) if masks else None,
     )
 
 
@@ -90,13 +180,12 @@ def combine_ratio(agg: RatioAggregation, parts: tuple[PeriodValues, PeriodValues
         ratio = np.where(
             bottom.value != 0, top.value / np.where(bottom.value != 0, bottom.value, 1), np.nan
         )
-    # A ratio has data on a day only when both of its parts do.
-    days_present = np.minimum(top.days_present, bottom.days_present)
-    complete = (days_present == top.days_expected) & ~np.isnan(top.value) & ~np.isnan(bottom.value)
-    return PeriodValues(
-        value=np.where(complete, ratio * agg.scale, np.nan),
-        numerator=top.value,
-        denominator=bottom.value,
-        days_present=days_present,
-        days_expected=top.days_expected,
-    )
+    return _combined([top, bottom], ratio * agg.scale, top.value, bottom.value)
+
+
+def combine_formula(agg: FormulaAggregation, parts: dict[str, PeriodValues]) -> PeriodValues:
+    """The formula over the period values of the metrics it names."""
+    value = evaluate_formula(agg.expression, {name: part.value for name, part in parts.items()})
+    value = np.broadcast_to(value, parts[next(iter(parts))].value.shape).copy()
+    nothing = np.full(value.shape, np.nan)
+    return _combined(list(parts.values()), value, value, nothing)

@@ -13,15 +13,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from wbr import calendar as cal
-from wbr.calendar import Period
+from wbr.calendar import Grain, Period
 from wbr.compute.daily import DailySeries, daily_series
-from wbr.compute.periods import PeriodValues, combine_ratio, roll_up
+from wbr.compute.holistic import count_distinct, percentiles
+from wbr.compute.periods import (
+    PeriodValues,
+    combine_formula,
+    combine_ratio,
+    presence,
+    roll_up,
+    with_values,
+)
 from wbr.errors import ComputeError
-from wbr.registry.models import Metric, RatioAggregation, Registry
+from wbr.registry.aggregations import (
+    NON_ADDITIVE,
+    CountDistinctAggregation,
+    FormulaAggregation,
+    RatioAggregation,
+)
+from wbr.registry.formula import formula_references
+from wbr.registry.models import Metric, Registry
 from wbr.store.raw import raw_table_name
 from wbr.store.schema import compute_runs, metric_values
 
@@ -79,32 +95,111 @@ def _dependency_order(metrics: dict[str, Metric]) -> list[Metric]:
     return ordered
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRead:
+    """Where a metric's raw rows are: its raw table and date column."""
+
+    table: str
+    date_column: str
+
+
+def source_read(registry: Registry, metric: Metric) -> SourceRead:
+    assert metric.source is not None
+    source = registry.sources[metric.source]
+    return SourceRead(
+        raw_table_name(source.table_name(metric.source)), metric.date_column or source.date_column
+    )
+
+
 def _read_daily(conn: Connection, registry: Registry) -> dict[str, DailySeries]:
-    """One GROUP BY per (table, date column) over all base metrics that read it."""
-    groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
+    """One GROUP BY per (table, date column) over all metrics that read it."""
+    groups: dict[SourceRead, list[Metric]] = defaultdict(list)
     for metric in registry.metrics:
-        if isinstance(metric.aggregation, RatioAggregation) or metric.source is None:
-            continue
-        source = registry.sources[metric.source]
-        table = raw_table_name(source.table_name(metric.source))
-        groups[(table, metric.date_column or source.date_column)].append(metric)
+        if metric.reads_source and metric.source is not None:
+            groups[source_read(registry, metric)].append(metric)
     series: dict[str, DailySeries] = {}
-    for (table, date_column), metrics in groups.items():
-        series.update(daily_series(conn, table, date_column, metrics))
+    for read, metrics in groups.items():
+        series.update(daily_series(conn, read.table, read.date_column, metrics))
     return series
 
 
+def _precomputed(periods: list[Period], latest: date) -> np.ndarray:
+    """Which periods a median or percentile is computed for ahead of time.
+
+    Every week and month (the charts), and the to-date periods of the latest
+    week (its box). A percentile over a year of rows costs a sort of that
+    year, so older weeks' to-date values are computed when a deck asks for them.
+    """
+    latest_to_date = {
+        td.current
+        for td in (
+            cal.month_to_date(latest),
+            cal.quarter_to_date(latest, 12),
+            cal.year_to_date(latest, 12),
+        )
+    }
+    return np.array(
+        [
+            p.grain in (Grain.WEEK, Grain.MONTH)
+            or p.end in (latest, cal.same_date_last_year(latest))
+            or p in latest_to_date
+            for p in periods
+        ],
+        dtype=bool,
+    )
+
+
+def holistic_values(
+    conn: Connection,
+    registry: Registry,
+    metric: Metric,
+    series: DailySeries,
+    periods: list[Period],
+    computed: np.ndarray,
+) -> PeriodValues:
+    read = source_read(registry, metric)
+    wanted = [period for period, keep in zip(periods, computed, strict=True) if keep]
+    if isinstance(metric.aggregation, CountDistinctAggregation):
+        found = count_distinct(conn, read.table, read.date_column, metric, wanted)
+    else:
+        found = percentiles(conn, read.table, read.date_column, metric, wanted)
+    values = np.full(len(periods), np.nan)
+    values[computed] = found
+    return with_values(values, presence(series, periods), computed)
+
+
 def compute_values(
-    registry: Registry, series: dict[str, DailySeries], periods: list[Period]
+    conn: Connection,
+    registry: Registry,
+    series: dict[str, DailySeries],
+    periods: list[Period],
+    latest: date,
 ) -> dict[str, PeriodValues]:
     values: dict[str, PeriodValues] = {}
+    everything = np.ones(len(periods), dtype=bool)
     for metric in _dependency_order(registry.metrics_by_name):
         agg = metric.aggregation
         if isinstance(agg, RatioAggregation):
-            values[metric.name] = combine_ratio(
-                agg, (values[agg.numerator], values[agg.denominator])
+            if agg.numerator in values and agg.denominator in values:
+                values[metric.name] = combine_ratio(
+                    agg, (values[agg.numerator], values[agg.denominator])
+                )
+        elif isinstance(agg, FormulaAggregation):
+            names = formula_references(agg.expression)
+            if all(name in values for name in names):
+                values[metric.name] = combine_formula(agg, {n: values[n] for n in names})
+        elif metric.name not in series:
+            continue  # its table has no rows
+        elif isinstance(agg, NON_ADDITIVE):
+            computed = (
+                everything
+                if isinstance(agg, CountDistinctAggregation)
+                else (_precomputed(periods, latest))
             )
-        elif metric.name in series:
+            values[metric.name] = holistic_values(
+                conn, registry, metric, series[metric.name], periods, computed
+            )
+        else:
             values[metric.name] = roll_up(metric, series[metric.name], periods)
     return values
 
@@ -120,6 +215,8 @@ def _rows(
         for index, period in enumerate(periods):
             if result.days_present[index] == 0:
                 continue  # no data at all: the deck shows N/A for a missing row
+            if result.computed is not None and not result.computed[index]:
+                continue  # computed on demand (see _precomputed)
             yield {
                 "metric": metric,
                 "grain": period.grain.value,
@@ -161,9 +258,10 @@ def compute(engine: Engine, registry: Registry) -> ComputeReport:
             if not series:
                 raise ComputeError("the raw tables hold no rows; run `wbr ingest` first")
             first_day = min(s.first_day for s in series.values())
-            last_day = max(s.first_day + timedelta(days=len(s.sums) - 1) for s in series.values())
+            last_day = max(s.last_day for s in series.values())
             periods = needed_periods(first_day, last_day, registry)
-            values = compute_values(registry, series, periods)
+            latest = cal.latest_week_ending(last_day, registry.project.week_ends_on.iso_index)
+            values = compute_values(conn, registry, series, periods, latest)
             conn.execute(metric_values.delete())
             written = 0
             for batch in _batches(_rows(values, periods, started)):
@@ -188,7 +286,6 @@ def compute(engine: Engine, registry: Registry) -> ComputeReport:
                 periods_written=written,
             )
         )
-    latest = cal.latest_week_ending(last_day, registry.project.week_ends_on.iso_index)
     return ComputeReport(len(values), len(periods), written, first_day, last_day, latest)
 
 

@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from wbr.errors import ConfigError
-from wbr.registry.models import CsvSource, Deck, Metric, Project, Registry, Source
+from wbr.registry.models import Deck, Metric, Project, Registry, Source
 from wbr.registry.problems import Level, Problem, errors
 from wbr.registry.rules import RegistryDraft, check_cross_references
+from wbr.registry.sources import source_model
 from wbr.registry.yaml_source import Locations, NodePath, YamlDocument, read_yaml
 
 TOP_LEVEL_KEYS = ("project", "sources", "metrics", "deck")
@@ -142,7 +143,9 @@ def parse_document(doc: YamlDocument) -> LoadResult:
     sources: dict[str, Source] = {}
     raw_sources = data.get("sources") or {}
     for name, raw in raw_sources.items() if isinstance(raw_sources, dict) else []:
-        source, found = _validate(CsvSource, raw, ("sources", name), f"source `{name}`", doc)
+        source, found = _validate(
+            source_model(raw), raw, ("sources", name), f"source `{name}`", doc
+        )
         problems += found
         if source is not None:
             sources[name] = source

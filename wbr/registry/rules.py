@@ -243,6 +243,14 @@ def formulas_parse_and_resolve(draft: RegistryDraft) -> list[Problem]:
                 )
             )
             continue
+        if not formula_references(agg.expression):
+            problems.append(
+                draft.problem(
+                    path,
+                    f"metric `{metric.name}`: formula uses no metric",
+                    "a formula combines other metrics, e.g. `revenue / orders`",
+                )
+            )
         for name in formula_references(agg.expression):
             if name not in draft.all_metric_names:
                 problems.append(
