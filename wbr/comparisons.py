@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from wbr.deck.model import Change
+from wbr.deck.model import Change, PlanVariance
 from wbr.registry.models import Comparison
 
 PERCENT = 100.0
@@ -38,3 +38,11 @@ def compare(current: float | None, base: float | None, how: Comparison) -> Chang
     if how is Comparison.BASIS_POINTS:
         return Change(basis_point_change(current, base), Comparison.BASIS_POINTS.value)
     return Change(percent_change(current, base), Comparison.PERCENT.value)
+
+
+def variance_to_plan(actual: float | None, target: float | None) -> PlanVariance:
+    """Actual − target, and (actual / target − 1) × 100; None where either is missing."""
+    if not _known(actual) or not _known(target):
+        return PlanVariance(target if _known(target) else None, None, None)
+    assert actual is not None and target is not None
+    return PlanVariance(target, actual - target, percent_change(actual, target))

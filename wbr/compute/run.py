@@ -299,3 +299,20 @@ def stored_week_endings(engine: Engine) -> list[date]:
     )
     with engine.connect() as conn:
         return [row[0] for row in conn.execute(query)]
+
+
+def compute_on_demand(
+    engine: Engine, registry: Registry, metric: Metric, periods: list[Period]
+) -> dict[Period, tuple[float | None, bool]]:
+    """A median or percentile for `periods`, from raw rows, without storing it."""
+    read = source_read(registry, metric)
+    with engine.connect() as conn:
+        series = daily_series(conn, read.table, read.date_column, [metric]).get(metric.name)
+        if series is None:
+            return {period: (None, False) for period in periods}
+        found = percentiles(conn, read.table, read.date_column, metric, periods)
+    result = with_values(found, presence(series, periods), np.ones(len(periods), dtype=bool))
+    return {
+        period: (_nullable(result.value[i]), bool(result.complete[i]))
+        for i, period in enumerate(periods)
+    }

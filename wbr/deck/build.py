@@ -1,107 +1,62 @@
 """Build the deck for one week from the stored metric values.
 
 This is the work behind a page view: one indexed query for the few dozen
-periods a deck shows, then plain arithmetic. No raw rows are read.
+periods a deck shows, then plain arithmetic. No raw rows are read (except the
+rare on-demand percentile, see `wbr.deck.values`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from wbr import calendar as cal
-from wbr.calendar import Grain, Period
-from wbr.comparisons import compare
+from wbr.calendar import Period
+from wbr.comparisons import compare, variance_to_plan
 from wbr.compute.run import stored_week_endings
-from wbr.deck.model import BoxTotals, Chart, Deck, Section, SeriesPoint
+from wbr.deck.model import BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
+from wbr.deck.tables import six_week_table, twelve_month_table
+from wbr.deck.values import DeckPeriods, Lookup, fill_on_demand, load_values
 from wbr.errors import ConfigError
 from wbr.registry.models import Metric, MonthlyView, Registry, Unit
 from wbr.store.schema import metric_values
 
-WEEKS_SHOWN = 6
-MONTHS_SHOWN = 12
 DEFAULT_DECIMALS = {Unit.PERCENT: 1, Unit.RATIO: 2, Unit.CURRENCY: 0, Unit.COUNT: 0}
+MONTHLY_TABLE_TITLES = {
+    MonthlyView.TRAILING_TWELVE_MONTHS: "Trailing 12 months",
+    MonthlyView.FISCAL_YEAR: "Fiscal year",
+}
 
 
-@dataclass(frozen=True, slots=True)
-class StoredValue:
-    value: float | None
-    complete: bool
+class _Plan:
+    """Where a metric's targets come from: another metric, or values in the YAML."""
+
+    def __init__(self, metric: Metric, lookup: Lookup) -> None:
+        self._target = metric.target
+        self._lookup = lookup
+
+    @property
+    def exists(self) -> bool:
+        return self._target is not None
+
+    def get(self, period: Period) -> float | None:
+        target = self._target
+        if target is None:
+            return None
+        if target.metric is not None:
+            return self._lookup.get(target.metric, period).value
+        if period.grain is cal.Grain.WEEK:
+            return target.weeks.get(period.end)
+        if period.grain is cal.Grain.MONTH:
+            return target.months.get(f"{period.start:%Y-%m}")
+        return None  # typed-in targets cover weeks and months only
 
 
-_MISSING = StoredValue(None, False)
-ValueKey = tuple[str, Grain, date, date]
-
-
-@dataclass(frozen=True, slots=True)
-class DeckPeriods:
-    """The periods one week's deck shows, current year and prior year."""
-
-    week_ending: date
-    weeks: list[Period]
-    months: list[Period]
-    mtd: cal.ToDate
-    qtd: cal.ToDate
-    ytd: cal.ToDate
-
-    @classmethod
-    def for_week(cls, week_ending: date, registry: Registry) -> DeckPeriods:
-        fy_end = registry.project.fiscal_year_end_month
-        if registry.deck.monthly_view is MonthlyView.FISCAL_YEAR:
-            months = cal.fiscal_year_months(week_ending, fy_end)
-        else:
-            months = cal.trailing_complete_months(week_ending, MONTHS_SHOWN)
-        return cls(
-            week_ending=week_ending,
-            weeks=cal.trailing_weeks(week_ending, WEEKS_SHOWN),
-            months=months,
-            mtd=cal.month_to_date(week_ending),
-            qtd=cal.quarter_to_date(week_ending, fy_end),
-            ytd=cal.year_to_date(week_ending, fy_end),
-        )
-
-    def all_periods(self) -> set[Period]:
-        periods = set(self.weeks) | {cal.prior_year_week(w) for w in self.weeks}
-        periods |= set(self.months) | {cal.prior_year_month(m) for m in self.months}
-        for to_date in (self.mtd, self.qtd, self.ytd):
-            periods |= {to_date.current, to_date.prior_year}
-        return periods
-
-
-def _load_values(
-    engine: Engine, metrics: list[str], periods: set[Period]
-) -> dict[ValueKey, StoredValue]:
-    ends = sorted({period.end for period in periods})
-    table = metric_values.c
-    query = sa.select(
-        table.metric, table.grain, table.period_start, table.period_end, table.value, table.complete
-    ).where(table.metric.in_(metrics), table.period_end.in_(ends))
-    wanted = {(period.grain, period.start, period.end) for period in periods}
-    found: dict[ValueKey, StoredValue] = {}
-    with engine.connect() as conn:
-        for row in conn.execute(query):
-            grain = Grain(row.grain)
-            if (grain, row.period_start, row.period_end) in wanted:
-                key = (row.metric, grain, row.period_start, row.period_end)
-                found[key] = StoredValue(row.value, bool(row.complete))
-    return found
-
-
-class _Lookup:
-    def __init__(self, values: dict[ValueKey, StoredValue], week_ending: date) -> None:
-        self._values = values
-        self._week_ending = week_ending
-
-    def get(self, metric: str, period: Period) -> StoredValue:
-        if period.end > self._week_ending:
-            return _MISSING  # not over yet as of the deck's week
-        return self._values.get((metric, period.grain, period.start, period.end), _MISSING)
-
-
-def _point(metric: str, label: str, period: Period, prior: Period, lookup: _Lookup) -> SeriesPoint:
+def _point(
+    metric: str, label: str, period: Period, prior: Period, lookup: Lookup, plan: _Plan
+) -> SeriesPoint:
     cy, py = lookup.get(metric, period), lookup.get(metric, prior)
     return SeriesPoint(
         label=label,
@@ -113,26 +68,25 @@ def _point(metric: str, label: str, period: Period, prior: Period, lookup: _Look
         py_complete=py.complete,
         py_start=prior.start,
         py_end=prior.end,
+        target=plan.get(period),
     )
 
 
-def _chart(metric: Metric, periods: DeckPeriods, lookup: _Lookup) -> Chart:
+def _chart(metric: Metric, periods: DeckPeriods, lookup: Lookup, view: MonthlyView) -> Chart:
     name = metric.name
+    plan = _Plan(metric, lookup)
     weeks = tuple(
-        _point(name, cal.week_label(w), w, cal.prior_year_week(w), lookup) for w in periods.weeks
+        _point(name, cal.week_label(w), w, cal.prior_year_week(w), lookup, plan)
+        for w in periods.weeks
     )
     months = tuple(
-        _point(name, cal.month_label(m), m, cal.prior_year_month(m), lookup) for m in periods.months
+        _point(name, cal.month_label(m), m, cal.prior_year_month(m), lookup, plan)
+        for m in periods.months
     )
     how = metric.compared_as
     last, previous = weeks[-1], weeks[-2]
-
-    def to_date(td: cal.ToDate) -> tuple[float | None, float | None]:
-        return lookup.get(name, td.current).value, lookup.get(name, td.prior_year).value
-
-    mtd, mtd_py = to_date(periods.mtd)
-    qtd, qtd_py = to_date(periods.qtd)
-    ytd, ytd_py = to_date(periods.ytd)
+    mtd, qtd, ytd = (lookup.get(name, td.current).value for td in periods.to_dates)
+    mtd_py, qtd_py, ytd_py = (lookup.get(name, td.prior_year).value for td in periods.to_dates)
     box = BoxTotals(
         last_week=last.cy,
         wow=compare(last.cy, previous.cy, how),
@@ -143,6 +97,28 @@ def _chart(metric: Metric, periods: DeckPeriods, lookup: _Lookup) -> Chart:
         qtd_yoy=compare(qtd, qtd_py, how),
         ytd=ytd,
         ytd_yoy=compare(ytd, ytd_py, how),
+    )
+    mtd_plan, qtd_plan, ytd_plan = (plan.get(td.current) for td in periods.to_dates)
+    plan_box = (
+        PlanBox(
+            last_week=variance_to_plan(last.cy, last.target),
+            mtd=variance_to_plan(mtd, mtd_plan),
+            qtd=variance_to_plan(qtd, qtd_plan),
+            ytd=variance_to_plan(ytd, ytd_plan),
+        )
+        if plan.exists
+        else None
+    )
+    tables = (
+        six_week_table(
+            weeks,
+            lookup.get(name, periods.week_before).value,
+            [("QTD", qtd, qtd_py, qtd_plan), ("YTD", ytd, ytd_py, ytd_plan)],
+            how,
+        ),
+        twelve_month_table(
+            MONTHLY_TABLE_TITLES[view], months, lookup.get(name, periods.month_before).value, how
+        ),
     )
     return Chart(
         metric=name,
@@ -160,10 +136,13 @@ def _chart(metric: Metric, periods: DeckPeriods, lookup: _Lookup) -> Chart:
         weeks=weeks,
         months=months,
         box=box,
+        plan=plan_box,
+        tables=tables,
     )
 
 
-def _resolve_week(engine: Engine, registry: Registry, week_ending: date | None) -> date:
+def resolve_week(engine: Engine, registry: Registry, week_ending: date | None) -> date:
+    """The deck's week: the one asked for, checked, or the latest with data."""
     stored = stored_week_endings(engine)
     if not stored:
         raise ConfigError("the store has no computed values yet; run `wbr compute` first")
@@ -185,22 +164,34 @@ def _resolve_week(engine: Engine, registry: Registry, week_ending: date | None) 
 
 
 def build_deck(engine: Engine, registry: Registry, week_ending: date | None = None) -> Deck:
-    week_ending = _resolve_week(engine, registry, week_ending)
-    periods = DeckPeriods.for_week(week_ending, registry)
-    names = [name for section in registry.deck.sections for name in section.metrics]
-    values = _load_values(engine, names, periods.all_periods())
-    lookup = _Lookup(values, week_ending)
+    week_ending = resolve_week(engine, registry, week_ending)
+    fy_end = registry.project.fiscal_year_end_month
+    views = [
+        section.monthly_view or registry.deck.monthly_view for section in registry.deck.sections
+    ]
+    periods_by_view = {view: DeckPeriods.for_week(week_ending, fy_end, view) for view in set(views)}
+    shown = [name for section in registry.deck.sections for name in section.metrics]
     by_name = registry.metrics_by_name
+    targets = [by_name[name].target for name in shown]
+    plans = {target.metric for target in targets if target is not None and target.metric}
+    needed = sorted(set(shown) | plans)
+    all_periods = set().union(*(p.all_periods() for p in periods_by_view.values()))
+    values = load_values(engine, needed, all_periods)
+    fill_on_demand(engine, registry, values, all_periods, needed)
+    lookup = Lookup(values, week_ending)
     sections = tuple(
-        Section(section.title, tuple(_chart(by_name[n], periods, lookup) for n in section.metrics))
-        for section in registry.deck.sections
+        Section(
+            section.title,
+            tuple(_chart(by_name[n], periods_by_view[view], lookup, view) for n in section.metrics),
+        )
+        for section, view in zip(registry.deck.sections, views, strict=True)
     )
     return Deck(
         title=registry.deck.title,
         project=registry.project.name,
         week_ending=week_ending,
         week_number=cal.week_number(week_ending),
-        fiscal_year_end_month=registry.project.fiscal_year_end_month,
+        fiscal_year_end_month=fy_end,
         monthly_view=registry.deck.monthly_view.value,
         currency_symbol=registry.project.currency_symbol,
         generated_at=_computed_at(engine),

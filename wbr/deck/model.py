@@ -26,6 +26,7 @@ class SeriesPoint:
     py_complete: bool
     py_start: date
     py_end: date
+    target: float | None = None  # the plan for this period, when the metric has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,43 @@ class BoxTotals:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanVariance:
+    """Actual against plan for one period: the target, actual − target, and in percent."""
+
+    target: float | None
+    variance: float | None
+    variance_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanBox:
+    """Variance to plan for the box's periods."""
+
+    last_week: PlanVariance
+    mtd: PlanVariance
+    qtd: PlanVariance
+    ytd: PlanVariance
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of a metric table: actual, plan, variance, YoY, WoW or MoM."""
+
+    label: str
+    kind: str  # "value" (in the metric's unit), "percent" or "bps"
+    cells: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTable:
+    """The 6-week table (6 weeks, QTD, YTD) or the 12-month table of a metric."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """A 6-12 chart for one metric, with its box of totals and who owns it."""
 
@@ -68,6 +106,8 @@ class Chart:
     weeks: tuple[SeriesPoint, ...]  # the trailing 6 weeks, oldest first
     months: tuple[SeriesPoint, ...]  # 12 months, oldest first
     box: BoxTotals
+    plan: PlanBox | None = None  # None when the metric has no target
+    tables: tuple[MetricTable, ...] = ()  # the 6-week table and the 12-month table
 
     @property
     def x_labels(self) -> tuple[str, ...]:

@@ -15,8 +15,12 @@ from wbr.deck.model import (
     Change,
     Chart,
     Deck,
+    MetricTable,
+    PlanBox,
+    PlanVariance,
     Section,
     SeriesPoint,
+    TableRow,
 )
 
 
@@ -61,6 +65,7 @@ def _point(body: dict[str, Any]) -> SeriesPoint:
         py_complete=body["py_complete"],
         py_start=date.fromisoformat(body["py_start"]),
         py_end=date.fromisoformat(body["py_end"]),
+        target=body["target"],
     )
 
 
@@ -82,6 +87,26 @@ def _box(body: dict[str, Any]) -> BoxTotals:
     )
 
 
+def _variance(body: dict[str, Any]) -> PlanVariance:
+    return PlanVariance(body["target"], body["variance"], body["variance_pct"])
+
+
+def _plan(body: dict[str, Any] | None) -> PlanBox | None:
+    if body is None:
+        return None
+    return PlanBox(*(_variance(body[key]) for key in ("last_week", "mtd", "qtd", "ytd")))
+
+
+def _table(body: dict[str, Any]) -> MetricTable:
+    return MetricTable(
+        title=body["title"],
+        columns=tuple(body["columns"]),
+        rows=tuple(
+            TableRow(row["label"], row["kind"], tuple(row["cells"])) for row in body["rows"]
+        ),
+    )
+
+
 def _chart(body: dict[str, Any]) -> Chart:
     return Chart(
         metric=body["metric"],
@@ -97,6 +122,8 @@ def _chart(body: dict[str, Any]) -> Chart:
         weeks=tuple(_point(point) for point in body["weeks"]),
         months=tuple(_point(point) for point in body["months"]),
         box=_box(body["box"]),
+        plan=_plan(body["plan"]),
+        tables=tuple(_table(table) for table in body["tables"]),
     )
 
 
