@@ -58,10 +58,18 @@ def balances() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def metric(name: str, aggregation: dict[str, Any], source: str | None = "events",
-           **extra: Any) -> dict[str, Any]:
-    body = {"name": name, "label": name, "description": "test", "kind": "output",
-            "owner": "QA", "aggregation": aggregation, **extra}
+def metric(
+    name: str, aggregation: dict[str, Any], source: str | None = "events", **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "name": name,
+        "label": name,
+        "description": "test",
+        "kind": "output",
+        "owner": "QA",
+        "aggregation": aggregation,
+        **extra,
+    }
     if source is not None and aggregation["type"] not in ("ratio", "formula"):
         body["source"] = source
     return body
@@ -78,27 +86,38 @@ METRICS = [
     metric("active_customers", {"type": "count_distinct", "column": "customer"}),
     metric("median_amount", {"type": "median", "column": "amount"}),
     metric("p90_amount", {"type": "percentile", "column": "amount", "percentile": 90}),
-    metric("a_revenue", {"type": "sum", "column": "amount",
-                         "filters": [{"column": "customer", "op": "eq", "value": "A"}]}),
-    metric("d_orders", {"type": "count",
-                        "filters": [{"column": "customer", "op": "in", "value": ["D", "E"]}]}),
-    metric("big_orders", {"type": "count",
-                          "filters": [{"column": "amount", "op": "ge", "value": 50}]}),
+    metric(
+        "a_revenue",
+        {
+            "type": "sum",
+            "column": "amount",
+            "filters": [{"column": "customer", "op": "eq", "value": "A"}],
+        },
+    ),
+    metric(
+        "d_orders",
+        {"type": "count", "filters": [{"column": "customer", "op": "in", "value": ["D", "E"]}]},
+    ),
+    metric(
+        "big_orders", {"type": "count", "filters": [{"column": "amount", "op": "ge", "value": 50}]}
+    ),
     metric("other_revenue", {"type": "formula", "expression": "(revenue - a_revenue) / orders"}),
 ]
 
 
 @pytest.fixture
 def deck(store_url: str) -> Iterator[Deck]:
-    registry = Registry.model_validate({
-        "project": {"week_ends_on": "saturday"},
-        "sources": {
-            "events": {"kind": "csv", "path": "e.csv", "date_column": "day"},
-            "balances": {"kind": "csv", "path": "b.csv", "date_column": "day"},
-        },
-        "metrics": METRICS,
-        "deck": {"sections": [{"title": "All", "metrics": [m["name"] for m in METRICS]}]},
-    })
+    registry = Registry.model_validate(
+        {
+            "project": {"week_ends_on": "saturday"},
+            "sources": {
+                "events": {"kind": "csv", "path": "e.csv", "date_column": "day"},
+                "balances": {"kind": "csv", "path": "b.csv", "date_column": "day"},
+            },
+            "metrics": METRICS,
+            "deck": {"sections": [{"title": "All", "metrics": [m["name"] for m in METRICS]}]},
+        }
+    )
     engine: Engine = create_store_engine(store_url)
     migrate(engine)
     replace_raw_table(engine, "events", [events()], "day")

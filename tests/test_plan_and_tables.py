@@ -21,11 +21,17 @@ from wbr.store import create_store_engine, migrate, replace_raw_table
 def registry() -> Registry:
     data: dict[str, Any] = copy.deepcopy(shop.REGISTRY_DATA)
     data["sources"]["plan"] = {"kind": "csv", "path": "plan.csv", "date_column": "day"}
-    data["metrics"].append({
-        "name": "orders_plan", "label": "Orders plan", "description": "The plan.",
-        "kind": "output", "owner": "Finance", "source": "plan",
-        "aggregation": {"type": "sum", "column": "orders_target"},
-    })
+    data["metrics"].append(
+        {
+            "name": "orders_plan",
+            "label": "Orders plan",
+            "description": "The plan.",
+            "kind": "output",
+            "owner": "Finance",
+            "source": "plan",
+            "aggregation": {"type": "sum", "column": "orders_target"},
+        }
+    )
     for metric in data["metrics"]:
         if metric["name"] == "orders":
             metric["target"] = {"metric": "orders_plan"}
