@@ -102,12 +102,16 @@ def percentiles(
     assert isinstance(agg, MedianAggregation | PercentileAggregation)
     column: sa.ColumnClause[Any] = sa.column(agg.column)
     day = sa.column(date_column, sa.Date)
-    bounds = sa.values(
-        sa.column("pid", sa.Integer),
-        sa.column("p_start", sa.Date),
-        sa.column("p_end", sa.Date),
-        name="periods",
-    ).data([(i, p.start, p.end) for i, p in enumerate(periods)]).cte("periods")
+    bounds = (
+        sa.values(
+            sa.column("pid", sa.Integer),
+            sa.column("p_start", sa.Date),
+            sa.column("p_end", sa.Date),
+            name="periods",
+        )
+        .data([(i, p.start, p.end) for i, p in enumerate(periods)])
+        .cte("periods")
+    )
     joined = sa.table(table).join(bounds, day.between(bounds.c.p_start, bounds.c.p_end))
     quantile = _quantile(metric)
     if conn.dialect.name == "postgresql":
