@@ -159,3 +159,67 @@ def test_demo_registry_is_valid(tmp_path: Path) -> None:
     result = validate_file(copy)
     assert result.registry is not None, [p.render() for p in result.problems]
     assert [p for p in result.problems if p.level is Level.ERROR] == []
+
+
+def test_unknown_columns_in_csv_sources_are_reported_with_their_line(tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text("order_date,amount,region\n2024-01-01,5,West\n")
+    registry = tmp_path / "metrics.yaml"
+    registry.write_text(
+        "sources:\n"
+        "  orders: {kind: csv, path: orders.csv, date_column: order_date}\n"
+        "metrics:\n"
+        "  - name: revenue\n"
+        "    label: Revenue\n"
+        "    description: d\n"
+        "    kind: output\n"
+        "    owner: o\n"
+        "    source: orders\n"
+        "    dimensions: [regoin]\n"
+        "    aggregation:\n"
+        "      type: sum\n"
+        "      column: amount\n"
+        "      filters:\n"
+        "        - {column: chanel, op: eq, value: web}\n"
+        "deck:\n"
+        "  sections: [{title: All, metrics: [revenue]}]\n"
+    )
+    problems = validate_file(registry).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (10, "metric `revenue`: dimension `regoin` is not a column of source `orders`"),
+        (15, "metric `revenue`: filter column `chanel` is not a column of source `orders`"),
+    ]
+    assert problems[0].hint == "did you mean `region`?"
+
+
+@pytest.mark.parametrize(
+    ("aggregation", "message"),
+    [
+        ("{type: formula, expression: 'revenue +* 2'}", "formula cannot parse"),
+        ("{type: formula, expression: '__import__(1)'}", "is not allowed"),
+        ("{type: formula, expression: 'revenue / refunds'}", "uses `refunds`, which is not"),
+        ("{type: formula, expression: '2 * 3'}", "formula uses no metric"),
+        ("{type: count, filters: [{column: x, op: in, value: 3}]}", "needs a non-empty list"),
+        ("{type: count, filters: [{column: x, op: is_null, value: 3}]}", "takes no `value`"),
+    ],
+)
+def test_formula_and_filter_mistakes(tmp_path: Path, aggregation: str, message: str) -> None:
+    registry = tmp_path / "metrics.yaml"
+    registry.write_text(
+        "sources:\n"
+        "  s: {kind: csv, path: missing.csv, date_column: d}\n"
+        "metrics:\n"
+        "  - {name: revenue, label: R, description: d, kind: output, owner: o, source: s,\n"
+        "     aggregation: {type: sum, column: amount}}\n"
+        "  - name: derived\n"
+        "    label: D\n"
+        "    description: d\n"
+        "    kind: output\n"
+        "    owner: o\n"
+        "    source: s\n"
+        f"    aggregation: {aggregation}\n"
+        "deck:\n"
+        "  sections: [{title: All, metrics: [revenue, derived]}]\n"
+    )
+    [problem] = validate_file(registry).problems
+    assert message in problem.message
+    assert problem.line == 12

@@ -6,6 +6,7 @@ is one function added to `RULES`.
 
 from __future__ import annotations
 
+import csv
 import difflib
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -278,6 +279,53 @@ def targets_exist(draft: RegistryDraft) -> list[Problem]:
     return problems
 
 
+def _csv_header(draft: RegistryDraft, source: Source) -> list[str] | None:
+    """The header of a CSV source's first file, or None when it cannot be read yet."""
+    if getattr(source, "kind", None) != "csv":
+        return None
+    pattern = str(getattr(source, "path", ""))
+    files = sorted(draft.file.parent.glob(pattern)) if pattern else []
+    if not files:
+        return None
+    try:
+        with files[0].open(encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def columns_exist(draft: RegistryDraft) -> list[Problem]:
+    """Columns named by metrics and filters exist in their CSV source (when it is there)."""
+    headers = {name: _csv_header(draft, source) for name, source in draft.sources.items()}
+    problems = []
+    for index, metric in draft.metrics:
+        header = headers.get(metric.source or "")
+        if header is None:
+            continue
+        agg = metric.aggregation
+        wanted: list[tuple[NodePath, str, str]] = []
+        column = getattr(agg, "column", None)
+        if column is not None:
+            wanted.append((("metrics", index, "aggregation", "column"), column, "column"))
+        for position, condition in enumerate(getattr(agg, "filters", ())):
+            path: NodePath = ("metrics", index, "aggregation", "filters", position, "column")
+            wanted.append((path, condition.column, "filter column"))
+        for position, dimension in enumerate(metric.dimensions):
+            wanted.append((("metrics", index, "dimensions", position), dimension, "dimension"))
+        for path, name, role in wanted:
+            if name not in header:
+                close = difflib.get_close_matches(name, header, n=1)
+                problems.append(
+                    draft.problem(
+                        path,
+                        f"metric `{metric.name}`: {role} `{name}` is not a column of "
+                        f"source `{metric.source}`",
+                        f"did you mean `{close[0]}`?" if close else f"columns: {', '.join(header)}",
+                    )
+                )
+    return problems
+
+
 RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     duplicate_names,
     sources_exist,
@@ -286,6 +334,7 @@ RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     no_dependency_cycles,
     formulas_parse_and_resolve,
     targets_exist,
+    columns_exist,
     deck_metrics_exist_in_order,
 )
 
