@@ -7,7 +7,6 @@ import filecmp
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,15 +26,8 @@ from wbr.demo.story import (
     summer_deal_days,
     thanksgiving,
 )
-from wbr.registry.models import (
-    CountAggregation,
-    MeanAggregation,
-    MetricKind,
-    RatioAggregation,
-    Registry,
-    SumAggregation,
-    Unit,
-)
+from wbr.registry.aggregations import LastAggregation, RatioAggregation
+from wbr.registry.models import MetricKind, Registry, Unit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 METRICS_YAML = REPO_ROOT / "metrics.yaml"
@@ -71,16 +63,13 @@ ORDER_COLUMNS = [
 @dataclass(frozen=True)
 class Demo:
     files: DemoFiles
-    seconds: float
     orders: pd.DataFrame
     daily: pd.DataFrame  # site_daily joined with per-day order totals, indexed by date
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    started = time.perf_counter()
     files = generate_demo_data(tmp_path_factory.mktemp("demo"), seed=7)
-    seconds = time.perf_counter() - started
     site = pd.read_csv(files.site_daily, parse_dates=["date"]).set_index("date")
     orders = pd.read_csv(files.orders, parse_dates=["order_date"])
     per_day = orders.groupby("order_date").agg(
@@ -89,7 +78,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         delivery_days=("delivery_days", "sum"),
         defective=("defective", "sum"),
     )
-    return Demo(files, seconds, orders, site.join(per_day))
+    return Demo(files, orders, site.join(per_day))
 
 
 def event(name: str) -> StoryEvent:
@@ -118,13 +107,14 @@ def test_same_seed_writes_identical_bytes_and_another_seed_differs(
     other = generate_demo_data(tmp_path / "other", seed=8)
     assert filecmp.cmp(demo.files.site_daily, again.site_daily, shallow=False)
     assert filecmp.cmp(demo.files.orders, again.orders, shallow=False)
+    assert filecmp.cmp(demo.files.plan, again.plan, shallow=False)
     assert not filecmp.cmp(demo.files.site_daily, other.site_daily, shallow=False)
     assert not filecmp.cmp(demo.files.orders, other.orders, shallow=False)
 
 
-def test_generation_is_fast_and_small(demo: Demo) -> None:
-    assert demo.seconds < 3.0
-    total_bytes = demo.files.site_daily.stat().st_size + demo.files.orders.stat().st_size
+def test_generated_files_stay_small(demo: Demo) -> None:
+    # No wall-clock assertion here: tests assert, benchmarks report.
+    total_bytes = sum(path.stat().st_size for path in vars(demo.files).values())
     assert total_bytes < 30_000_000
 
 
@@ -380,6 +370,7 @@ def test_project_and_sources_point_at_the_demo_data(registry: Registry) -> None:
     assert {name: s.path for name, s in registry.sources.items()} == {
         "site_daily": "demo/data/site_daily.csv",
         "orders": "demo/data/orders.csv",
+        "plan_daily": "demo/data/plan_daily.csv",
     }
     assert registry.sources["site_daily"].date_column == SITE_COLUMNS[0]
     assert registry.sources["orders"].date_column == "order_date"
@@ -397,10 +388,19 @@ def test_every_referenced_metric_exists(registry: Registry) -> None:
             assert metric.drives == ()
 
 
-def test_every_metric_is_shown_or_part_of_a_shown_ratio(registry: Registry) -> None:
+def test_every_metric_is_shown_or_serves_a_shown_metric(registry: Registry) -> None:
     shown = set(deck_order(registry))
     parts = {part for name in shown for part in registry.metric(name).depends_on}
-    assert {metric.name for metric in registry.metrics} == shown | parts
+    targets = {
+        target.metric
+        for name in shown
+        if (target := registry.metric(name).target) is not None and target.metric
+    }
+    docs = (REPO_ROOT / "docs" / "demo.md").read_text()
+    examples = docs.split("## Registry examples outside the deck", 1)[1]
+    for metric in registry.metrics:
+        if metric.name not in shown | parts | targets:
+            assert f"`{metric.name}`" in examples, metric.name
 
 
 def test_deck_shows_the_six_inputs_first_then_the_outputs(registry: Registry) -> None:
@@ -410,6 +410,7 @@ def test_deck_shows_the_six_inputs_first_then_the_outputs(registry: Registry) ->
         "in_stock_rate",
         "price_competitiveness",
         "avg_delivery_days",
+        "delivery_days_p90",
         "page_latency_ms",
         "defect_rate",
     )
@@ -445,12 +446,31 @@ def test_rates_are_percent_ratios_held_as_fractions(registry: Registry) -> None:
             assert metric.compared_as.value == "bps"
 
 
-def test_uses_every_aggregation_type(registry: Registry) -> None:
-    kinds = {type(metric.aggregation) for metric in registry.metrics}
-    assert kinds == {SumAggregation, CountAggregation, MeanAggregation, RatioAggregation}
-    assert registry.metric("active_skus").aggregation == MeanAggregation(
-        type="mean", column="active_skus"
+def test_uses_every_aggregation_type_and_both_comparisons(registry: Registry) -> None:
+    kinds = {metric.aggregation.type for metric in registry.metrics}
+    assert kinds == {
+        "sum",
+        "count",
+        "mean",
+        "min",
+        "max",
+        "first",
+        "last",
+        "count_distinct",
+        "median",
+        "percentile",
+        "ratio",
+        "formula",
+    }
+    assert registry.metric("active_skus").aggregation == LastAggregation(
+        type="last", column="active_skus"
     )
+    assert {m.compared_as.value for m in registry.metrics} == {"percent", "bps"}
+    assert any(getattr(m.aggregation, "filters", ()) for m in registry.metrics)
+    assert {m.target.metric for m in registry.metrics if m.target} == {
+        "orders_plan",
+        "revenue_plan",
+    }
     lower = {m.name for m in registry.metrics if m.direction.value == "lower_is_better"}
     assert {"avg_delivery_days", "page_latency_ms", "defect_rate"} <= lower
 
@@ -458,20 +478,22 @@ def test_uses_every_aggregation_type(registry: Registry) -> None:
 def test_every_column_a_metric_reads_is_in_the_generated_files(
     registry: Registry, demo: Demo
 ) -> None:
-    headers = {
-        "site_daily": pd.read_csv(demo.files.site_daily, nrows=0).columns,
-        "orders": pd.read_csv(demo.files.orders, nrows=0).columns,
+    files = {
+        "site_daily": demo.files.site_daily,
+        "orders": demo.files.orders,
+        "plan_daily": demo.files.plan,
     }
+    headers = {name: pd.read_csv(path, nrows=0).columns for name, path in files.items()}
     for name, source in registry.sources.items():
-        assert source.path.endswith(Path(getattr(demo.files, name)).name)
-        assert source.date_column in headers[name]
+        assert source.path.endswith(files[name].name)
     for metric in registry.metrics:
-        agg = metric.aggregation
-        if isinstance(agg, RatioAggregation):
+        if not metric.reads_source:
             continue
         assert metric.source in headers, metric.name
-        column = getattr(agg, "column", None)
-        if column is not None:
+        agg = metric.aggregation
+        columns = [getattr(agg, "column", None)] + [f.column for f in getattr(agg, "filters", ())]
+        columns += list(metric.dimensions)
+        for column in filter(None, columns):
             assert column in headers[metric.source], (metric.name, column)
 
 

@@ -47,6 +47,7 @@ from wbr.demo.orders import (
     Inputs,
     generate_orders,
 )
+from wbr.demo.plan import PLAN_FILE, plan_frame
 from wbr.demo.story import (
     DAYS_PER_YEAR,
     END_DATE,
@@ -71,6 +72,7 @@ class DemoFiles:
 
     site_daily: Path
     orders: Path
+    plan: Path
 
 
 # --- Calibration. Each constant is one knob of the story. -------------------------
@@ -102,7 +104,7 @@ PRICE_CUT_DROP, PRICE_CUT_DROP_AFTER_RESPONSE = 0.082, 0.042  # Pricing responds
 
 
 def generate_demo_data(out_dir: Path, seed: int = DEFAULT_SEED) -> DemoFiles:
-    """Write `site_daily.csv` and `orders.csv` into `out_dir`; same seed, same bytes."""
+    """Write `site_daily.csv`, `orders.csv` and `plan_daily.csv`; same seed, same bytes."""
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     days = pd.date_range(START_DATE, END_DATE, freq="D")
@@ -111,9 +113,12 @@ def generate_demo_data(out_dir: Path, seed: int = DEFAULT_SEED) -> DemoFiles:
     sessions, orders_per_day = _traffic_and_orders(days, calendar, inputs, rng)
     site = _site_daily(days, sessions, inputs, rng)
     orders = generate_orders(days, orders_per_day, calendar, inputs, rng)
-    files = DemoFiles(site_daily=out_dir / SITE_DAILY_FILE, orders=out_dir / ORDERS_FILE)
+    files = DemoFiles(
+        site_daily=out_dir / SITE_DAILY_FILE, orders=out_dir / ORDERS_FILE, plan=out_dir / PLAN_FILE
+    )
     site.to_csv(files.site_daily, index=False, lineterminator="\n")
     orders.to_csv(files.orders, index=False, lineterminator="\n", float_format="%.2f")
+    plan_frame(orders).to_csv(files.plan, index=False, lineterminator="\n", float_format="%.2f")
     return files
 
 
