@@ -1,4 +1,4 @@
-"""The pipeline commands: ingest, compute, refresh, export, serve and the demo."""
+"""The pipeline commands: compute, refresh, export, serve and the demo (ingest: sources.py)."""
 
 from __future__ import annotations
 
@@ -16,26 +16,7 @@ from wbr.cli.common import (
     registry_option,
     reports_errors,
 )
-
-
-@click.command()
-@registry_option
-@database_option
-@click.argument("sources", nargs=-1)
-@reports_errors
-def ingest(registry_file: Path, database_url: str | None, sources: tuple[str, ...]) -> None:
-    """Load SOURCES (default: all) from their files into the store's raw tables."""
-    _ingest(open_project(registry_file, database_url), list(sources) or None)
-
-
-def _ingest(workspace: Workspace, sources: list[str] | None) -> None:
-    from wbr.ingest import ingest as run_ingest
-
-    reports = run_ingest(
-        workspace.engine, workspace.registry, workspace.base_dir, sources, progress=True
-    )
-    for report in reports:
-        click.echo(f"loaded {report.rows:,} rows from {report.source} into {report.table}")
+from wbr.cli.sources import run_ingest
 
 
 @click.command()
@@ -48,9 +29,14 @@ def compute(registry_file: Path, database_url: str | None) -> None:
 
 
 def _compute(workspace: Workspace) -> None:
+    from rich.console import Console
+
     from wbr.compute.run import compute as run_compute
 
-    report = run_compute(workspace.engine, workspace.registry)
+    count = len(workspace.registry.metrics)
+    # A spinner, not a bar: the work is a few large SQL queries whose progress SQL hides.
+    with Console(stderr=True).status(f"Computing {count} metrics for every period…"):
+        report = run_compute(workspace.engine, workspace.registry)
     click.echo(
         f"computed {report.metrics} metrics over {report.periods:,} periods "
         f"({report.rows_written:,} values); data {report.first_day} to {report.last_day}, "
@@ -65,7 +51,7 @@ def _compute(workspace: Workspace) -> None:
 def refresh(registry_file: Path, database_url: str | None) -> None:
     """Ingest every source, then compute: the weekly job."""
     workspace = open_project(registry_file, database_url)
-    _ingest(workspace, None)
+    run_ingest(workspace, None)
     _compute(workspace)
 
 
@@ -152,10 +138,10 @@ def demo(
     generate_demo_data(data_dir, seed=seed)
     click.echo(f"generated the demo data in {data_dir}")
     workspace = open_project(registry_file, database_url)
-    _ingest(workspace, None)
+    run_ingest(workspace, None)
     _compute(workspace)
     if not no_serve:
         _serve(workspace, host, port)
 
 
-COMMANDS = [ingest, compute, refresh, export, serve, demo]
+COMMANDS = [compute, refresh, export, serve, demo]
