@@ -6,7 +6,9 @@ because a month's total is about four times a week's. The current year is a
 bold line with markers, the prior year a faint grey line; weeks and months are
 separate traces so the line never runs across the gap. A period with a missing
 day is incomplete: its value is None (a gap in the line) and a hollow marker at
-the foot of the chart says so on hover.
+the foot of the chart says so on hover. When the metric has a plan, each week or
+month with a target gets a short dark dash at the target, on the same axis as
+that part's actuals.
 """
 
 from __future__ import annotations
@@ -29,15 +31,23 @@ PY_WEEKS: Final = "py-weeks"
 CY_MONTHS: Final = "cy-months"
 PY_MONTHS: Final = "py-months"
 INCOMPLETE: Final = "incomplete"
+PLAN_WEEKS: Final = "plan-weeks"
+PLAN_MONTHS: Final = "plan-months"
+PLAN_NAME: Final = "Plan"
 
 CY_COLOR: Final = "#1f4e8c"
 PY_COLOR: Final = "#b5b5b5"
+PLAN_COLOR: Final = "#2b2b2b"  # neutral and dark: a target, not a third year
 GRID_COLOR: Final = "#ececec"
 AXIS_TEXT_COLOR: Final = "#555555"
 FONT_FAMILY: Final = "Helvetica Neue, Helvetica, Arial, sans-serif"
 CY_LINE_WIDTH: Final = 3
 PY_LINE_WIDTH: Final = 1.5
 MARKER_SIZE: Final = 7
+PLAN_MARKER_SIZE: Final = 16  # a dash a little wider than the current-year dots
+PLAN_MARKER_WIDTH: Final = 2.5
+# Legend order: this year, last year, then the plan.
+LEGEND_RANK: Final = {"cy": 1, "py": 2, "plan": 3}
 INCOMPLETE_MARKER_Y: Final = 0.05  # on a hidden 0-1 axis: just above the x-axis
 UNIT_TICK_SUFFIX: Final = {"milliseconds": " ms", "seconds": " s", "days": " d"}
 
@@ -77,6 +87,7 @@ def _series_traces(
         uid=f"py-{period}",
         name=str(year - 1),
         legendgroup="py",
+        legendrank=LEGEND_RANK["py"],
         showlegend=first,
         mode="lines",
         line={"color": PY_COLOR, "width": PY_LINE_WIDTH},
@@ -91,6 +102,7 @@ def _series_traces(
         uid=f"cy-{period}",
         name=str(year),
         legendgroup="cy",
+        legendrank=LEGEND_RANK["cy"],
         showlegend=first,
         mode="lines+markers",
         line={"color": CY_COLOR, "width": CY_LINE_WIDTH},
@@ -106,6 +118,76 @@ def _series_traces(
         connectgaps=False,
     )
     return [prior, current]
+
+
+def _plan_trace(
+    chart: Chart,
+    points: Sequence[SeriesPoint],
+    *,
+    uid: str,
+    yaxis: str,
+    show_legend: bool,
+    currency_symbol: str,
+    name_year: bool,
+) -> go.Scatter | None:
+    """A dash at each target of one part (weeks or months); None when it has no targets.
+
+    The hover names the period, "Plan wk 38: $1.20M"; with `name_year` also its year,
+    "Plan Sep 2020: $5.20M", because the trailing twelve months straddle two years.
+    """
+    planned = [p for p in points if p.target is not None]
+    if not planned:
+        return None
+    return go.Scatter(
+        x=[p.label for p in planned],
+        y=[p.target for p in planned],
+        uid=uid,
+        name=PLAN_NAME,
+        legendgroup="plan",
+        legendrank=LEGEND_RANK["plan"],
+        showlegend=show_legend,
+        mode="markers",
+        marker={
+            "symbol": "line-ew",
+            "size": PLAN_MARKER_SIZE,
+            "color": PLAN_COLOR,
+            "line": {"width": PLAN_MARKER_WIDTH, "color": PLAN_COLOR},
+        },
+        yaxis=yaxis,
+        customdata=[
+            f"{PLAN_NAME} {_period_name(p, name_year)}: "
+            f"{format_value(p.target, chart.unit, chart.decimals, currency_symbol)}"
+            for p in planned
+        ],
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+
+
+def _period_name(point: SeriesPoint, name_year: bool) -> str:
+    return f"{point.label} {point.end.year}" if name_year else point.label
+
+
+def _plan_traces(chart: Chart, currency_symbol: str) -> list[go.Scatter]:
+    """The weekly and monthly plan dashes; only the first present one is in the legend."""
+    weekly = _plan_trace(
+        chart,
+        chart.weeks,
+        uid=PLAN_WEEKS,
+        yaxis="y",
+        show_legend=True,
+        currency_symbol=currency_symbol,
+        name_year=False,
+    )
+    monthly = _plan_trace(
+        chart,
+        chart.months,
+        uid=PLAN_MONTHS,
+        yaxis="y2",
+        show_legend=weekly is None,
+        currency_symbol=currency_symbol,
+        name_year=True,
+    )
+    return [trace for trace in (weekly, monthly) if trace is not None]
 
 
 def _incomplete_trace(chart: Chart) -> go.Scatter:
@@ -166,6 +248,7 @@ def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go
             year=year,
             currency_symbol=currency_symbol,
         ),
+        *_plan_traces(chart, currency_symbol),
     ]
     if not all(p.cy_complete for p in (*chart.weeks, *chart.months)):
         traces.append(_incomplete_trace(chart))
@@ -186,7 +269,7 @@ def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go
             "y": 1.02,
             "yanchor": "bottom",
             "font": {"size": 11},
-            "traceorder": "reversed",  # "2026" before "2025"
+            "traceorder": "normal",  # by LEGEND_RANK: "2026", "2025", "Plan"
         },
         xaxis={
             "type": "category",

@@ -22,8 +22,11 @@ DECK_NOTE: Final = "deck-note"
 
 # The html attribute on each box value cell that carries the model's number.
 DATA_RAW: Final = "data-raw"
-# The html attribute naming which of the nine box numbers a cell shows.
+# The html attribute naming which of the nine box numbers (or four plan variances) a cell shows.
 DATA_FIELD: Final = "data-field"
+# The html attributes naming a metric table cell's row and column labels.
+DATA_ROW: Final = "data-row"
+DATA_COLUMN: Final = "data-column"
 
 
 def section_id(index: int) -> str:
@@ -49,3 +52,18 @@ def box_id(metric: str) -> str:
 def box_cell_id(metric: str, field: str) -> str:
     """One value cell of a box; `field` is a `BoxTotals` field name such as "wow"."""
     return f"box-{metric}-{field}"
+
+
+def box_plan_cell_id(metric: str, field: str) -> str:
+    """One cell of a box's "vs Plan" row; `field` is a `PlanBox` field name such as "mtd"."""
+    return f"box-{metric}-plan-{field}"
+
+
+def tables_id(metric: str) -> str:
+    """The collapsible section holding one metric's 6-week and 12-month tables."""
+    return f"tables-{metric}"
+
+
+def metric_table_id(metric: str, index: int) -> str:
+    """One metric table, by its position in `Chart.tables` (0: 6 weeks, 1: 12 months)."""
+    return f"table-{metric}-{index}"

@@ -1,9 +1,11 @@
 """The deck as Dash components: header, then sections of metric cards.
 
 Each card shows the metric's label, kind badge, owner, description, its 6-12
-chart and the box of nine numbers. Every box value cell carries the model's
-number in `data-raw` (Python's repr of the float, or "null") beside the text
-the reader sees, so tests can compare the page with the model exactly.
+chart, the box of nine numbers (with a "vs Plan" row when the metric has a
+plan) and, collapsed, its 6-week and 12-month tables. Every box value cell
+carries the model's number in `data-raw` (Python's repr of the float, or
+"null") beside the text the reader sees, so tests can compare the page with the
+model exactly.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboards import ids
+from dashboards.cells import TONE_NA, change_tone, data_attributes, raw_attribute
 from dashboards.figures import six_twelve_figure
+from dashboards.tables import metric_tables
 from wbr.deck.format import (
     NOT_AVAILABLE,
-    change_sign,
     format_change,
+    format_difference,
     format_value_full,
     format_week_heading,
 )
-from wbr.deck.model import BoxTotals, Change, Chart, Deck, Section
+from wbr.deck.model import BoxTotals, Change, Chart, Deck, PlanBox, PlanVariance, Section
 
 # The nine numbers of the box, in the order the reference decks print them.
 BOX_COLUMNS: Final = (
@@ -36,41 +40,28 @@ BOX_COLUMNS: Final = (
     ("ytd", "YTD"),
     ("ytd_yoy", "YoY"),
 )
+# Where each of the box's four periods starts: a rule sets the groups apart.
+BOX_GROUP_STARTS: Final = frozenset({"mtd", "qtd", "ytd"})
+# The "vs Plan" row: a label under "Last Wk", then each period's variance in percent,
+# right-aligned under that period's YoY (the last week's spans WoW and YoY).
+PLAN_LABEL: Final = "vs Plan"
+PLAN_COLUMNS: Final = (("last_week", 2), ("mtd", 2), ("qtd", 2), ("ytd", 2))
+NO_PLAN_TITLE: Final = "No plan for this period"
 DECK_NOTE: Final = (
     "Controllable inputs come first, then the outputs they drive. "
     "Discuss exceptions only; owners explain moves outside the normal range."
 )
 GRAPH_CONFIG: Final[dcc.Graph.Config] = {"displayModeBar": False, "responsive": True}
-LOWER_IS_BETTER: Final = "lower_is_better"
-TONE_GOOD: Final = "change-good"
-TONE_BAD: Final = "change-bad"
-TONE_FLAT: Final = "change-flat"
-TONE_NA: Final = "change-na"
-
-
-def raw_attribute(value: float | None) -> str:
-    """The `data-raw` text for a model number: repr of the float, or "null"."""
-    return "null" if value is None else repr(float(value))
-
-
-def _attributes(attributes: dict[str, str]) -> dict[str, Any]:
-    """`data-*` attributes as keyword arguments (Dash accepts them as wildcard props)."""
-    return dict(attributes)
 
 
 def _data(field: str, value: float | None) -> dict[str, Any]:
-    return _attributes({ids.DATA_FIELD: field, ids.DATA_RAW: raw_attribute(value)})
+    return data_attributes({ids.DATA_FIELD: field, ids.DATA_RAW: raw_attribute(value)})
 
 
-def change_tone(change: Change, direction: str) -> str:
-    """The CSS class of a change: good (green), bad (red), flat, or N/A (grey)."""
-    if format_change(change) == NOT_AVAILABLE:
-        return TONE_NA
-    sign = change_sign(change)
-    if sign == 0:
-        return TONE_FLAT
-    improving = sign < 0 if direction == LOWER_IS_BETTER else sign > 0
-    return TONE_GOOD if improving else TONE_BAD
+def _group(field: str, classes: str) -> str:
+    """`classes`, plus "box-group" on the first cell of the MTD, QTD and YTD groups."""
+    group = "box-group" if field in BOX_GROUP_STARTS else ""
+    return " ".join(name for name in (classes, group) if name)
 
 
 def _value_cell(chart: Chart, field: str, box: BoxTotals, currency_symbol: str) -> Component:
@@ -80,26 +71,72 @@ def _value_cell(chart: Chart, field: str, box: BoxTotals, currency_symbol: str) 
         return html.Td(
             format_change(item),
             id=cell_id,
-            className=f"box-change {change_tone(item, chart.direction)}",
+            className=_group(field, f"box-change {change_tone(item, chart.direction)}"),
             **_data(field, item.value),
         )
     text = format_value_full(item, chart.unit, chart.decimals, currency_symbol)
     return html.Td(
         text,
         id=cell_id,
-        className="box-total" + (f" {TONE_NA}" if text == NOT_AVAILABLE else ""),
+        className=_group(field, "box-total" + (f" {TONE_NA}" if text == NOT_AVAILABLE else "")),
         **_data(field, item),
     )
 
 
-def box_table(chart: Chart, currency_symbol: str = "$") -> Component:
-    """The two-row table of nine numbers under a chart."""
-    header = html.Tr([html.Th(title, scope="col") for _, title in BOX_COLUMNS])
-    values = html.Tr(
-        [_value_cell(chart, field, chart.box, currency_symbol) for field, _ in BOX_COLUMNS]
+def plan_title(variance: PlanVariance, chart: Chart, currency_symbol: str) -> str:
+    """The hover text of a plan cell: the target, and actual − target in the metric's unit."""
+    if variance.target is None:
+        return NO_PLAN_TITLE
+    target = format_value_full(variance.target, chart.unit, chart.decimals, currency_symbol)
+    if variance.variance is None:  # no actual to compare (an incomplete period)
+        return f"Plan {target}"
+    difference = format_difference(variance.variance, chart.unit, chart.decimals, currency_symbol)
+    return f"Plan {target} \u00b7 actual \u2212 plan {difference}"
+
+
+def _plan_cell(
+    chart: Chart, field: str, span: int, plan: PlanBox, currency_symbol: str
+) -> Component:
+    variance: PlanVariance = getattr(plan, field)
+    change = Change(variance.variance_pct, "percent")
+    return html.Td(
+        format_change(change),
+        id=ids.box_plan_cell_id(chart.metric, field),
+        colSpan=span,
+        title=plan_title(variance, chart, currency_symbol),
+        className=_group(field, f"box-change {change_tone(change, chart.direction)}"),
+        **_data(field, variance.variance_pct),
     )
+
+
+def _plan_row(chart: Chart, plan: PlanBox, currency_symbol: str) -> Component:
+    return html.Tr(
+        [
+            html.Th(PLAN_LABEL, scope="row", className="box-row-label"),
+            *(
+                _plan_cell(chart, field, span, plan, currency_symbol)
+                for field, span in PLAN_COLUMNS
+            ),
+        ],
+        className="box-plan",
+    )
+
+
+def box_table(chart: Chart, currency_symbol: str = "$") -> Component:
+    """The table of nine numbers under a chart, and the variance to plan when there is one."""
+    header = html.Tr(
+        [html.Th(title, scope="col", className=_group(field, "")) for field, title in BOX_COLUMNS]
+    )
+    rows: list[Component] = [
+        html.Tr(
+            [_value_cell(chart, field, chart.box, currency_symbol) for field, _ in BOX_COLUMNS],
+            className="box-values",
+        )
+    ]
+    if chart.plan is not None:
+        rows.append(_plan_row(chart, chart.plan, currency_symbol))
     return html.Table(
-        [html.Thead(header), html.Tbody(values)], id=ids.box_id(chart.metric), className="box"
+        [html.Thead(header), html.Tbody(rows)], id=ids.box_id(chart.metric), className="box"
     )
 
 
@@ -112,7 +149,7 @@ def _incomplete_note(chart: Chart) -> Component | None:
 
 
 def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Component:
-    """One metric: label, kind badge, owner, description, 6-12 chart and box."""
+    """One metric: label, kind badge, owner, description, 6-12 chart, box and tables."""
     kind = chart.kind.lower()
     head: list[Any] = [
         html.H3(chart.label, className="metric-label"),
@@ -132,11 +169,14 @@ def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Component:
     if note is not None:
         body.append(note)
     body.append(box_table(chart, deck.currency_symbol))
+    tables = metric_tables(chart, deck.currency_symbol)
+    if tables is not None:
+        body.append(tables)
     return html.Article(
         body,
         id=ids.card_id(chart.metric),
         className=f"metric-card metric-{kind}",
-        **_attributes({"data-metric": chart.metric, "data-kind": kind}),
+        **data_attributes({"data-metric": chart.metric, "data-kind": kind}),
     )
 
 

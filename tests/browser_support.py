@@ -20,10 +20,12 @@ from werkzeug.serving import make_server
 
 from dashboards import ids
 from dashboards.app import DeckSource, create_app
-from dashboards.figures import CY_MONTHS, CY_WEEKS, PY_MONTHS, PY_WEEKS
-from dashboards.layout import BOX_COLUMNS, raw_attribute
-from wbr.deck.format import format_change, format_date, format_value_full
-from wbr.deck.model import Change, Deck
+from dashboards.cells import raw_attribute
+from dashboards.figures import CY_MONTHS, CY_WEEKS, PLAN_MONTHS, PLAN_WEEKS, PY_MONTHS, PY_WEEKS
+from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL
+from dashboards.tables import DIFFERENCE_ROWS, TABLES_SUMMARY
+from wbr.deck.format import format_cell, format_change, format_date, format_value_full
+from wbr.deck.model import Change, Chart, Deck
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -42,22 +44,48 @@ browser_marks = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_BROWSER),
 ]
 
-# One pass over the DOM: sections, cards and box cells as plain data.
-DECK_SNAPSHOT_JS = """() => Array.from(document.querySelectorAll('.deck-section')).map(s => ({
-  id: s.id,
-  title: s.querySelector('.section-title').textContent,
-  cards: Array.from(s.querySelectorAll('.metric-card')).map(c => ({
-    metric: c.dataset.metric,
-    label: c.querySelector('.metric-label').textContent,
-    badge: c.querySelector('.badge').textContent,
-    owner: c.querySelector('.metric-owner').textContent,
-    headers: Array.from(c.querySelectorAll('.box th')).map(th => th.textContent),
-    cells: Array.from(c.querySelectorAll('.box td')).map(td => ({
-      field: td.dataset.field, raw: td.dataset.raw, text: td.textContent,
-      color: getComputedStyle(td).color,
+# One pass over the DOM: sections, cards, box cells, plan rows and tables as plain data.
+# Table cells are read with textContent, so they are there even while collapsed.
+DECK_SNAPSHOT_JS = """() => {
+  const cell = td => ({field: td.dataset.field, raw: td.dataset.raw, text: td.textContent,
+                       color: getComputedStyle(td).color, title: td.title});
+  const plan = tr => tr && ({label: tr.querySelector('th').textContent,
+                             cells: Array.from(tr.querySelectorAll('td')).map(cell)});
+  const table = t => ({
+    id: t.id,
+    caption: t.querySelector('caption').textContent,
+    headers: Array.from(t.querySelectorAll('thead th')).map(th => th.textContent),
+    rows: Array.from(t.querySelectorAll('tbody tr')).map(tr => ({
+      label: tr.querySelector('th').textContent,
+      cells: Array.from(tr.querySelectorAll('td')).map(td => ({
+        row: td.dataset.row, column: td.dataset.column, raw: td.dataset.raw,
+        text: td.textContent})),
     })),
-  })),
-}))"""
+  });
+  return Array.from(document.querySelectorAll('.deck-section')).map(s => ({
+    id: s.id,
+    title: s.querySelector('.section-title').textContent,
+    cards: Array.from(s.querySelectorAll('.metric-card')).map(c => ({
+      metric: c.dataset.metric,
+      label: c.querySelector('.metric-label').textContent,
+      badge: c.querySelector('.badge').textContent,
+      owner: c.querySelector('.metric-owner').textContent,
+      headers: Array.from(c.querySelectorAll('.box thead th')).map(th => th.textContent),
+      cells: Array.from(c.querySelectorAll('.box tr.box-values td')).map(cell),
+      plan: plan(c.querySelector('.box tr.box-plan')) || null,
+      details: Array.from(c.querySelectorAll('details.metric-tables')).map(d => ({
+        id: d.id, open: d.open, summary: d.querySelector('summary').textContent,
+        tables: Array.from(d.querySelectorAll('table')).map(table),
+      })),
+    })),
+  }));
+}"""
+
+# The tables of one card as the reader sees them: innerText is "" for hidden cells.
+VISIBLE_TABLES_JS = """(id) => Array.from(document.querySelectorAll('#' + id + ' table')).map(t =>
+  Array.from(t.querySelectorAll('tbody td')).map(td => ({
+    row: td.dataset.row, column: td.dataset.column, raw: td.dataset.raw, text: td.innerText,
+  })))"""
 
 TRACES_JS = """(id) => {
   const gd = document.querySelector('#' + id + ' .js-plotly-plot');
@@ -119,6 +147,58 @@ def expected_box(deck: Deck, metric: str) -> list[dict[str, str]]:
     return cells
 
 
+def expected_plan(deck: Deck, chart: Chart) -> dict[str, Any] | None:
+    """The "vs Plan" row of a box: the variances in percent, or None without a plan."""
+    if chart.plan is None:
+        return None
+    cells = []
+    for field, _ in PLAN_COLUMNS:
+        change = Change(getattr(chart.plan, field).variance_pct, "percent")
+        cells.append(
+            {"field": field, "raw": raw_attribute(change.value), "text": format_change(change)}
+        )
+    return {"label": PLAN_LABEL, "cells": cells}
+
+
+def expected_tables(deck: Deck, chart: Chart) -> list[dict[str, Any]]:
+    """Each metric table of a chart: caption, header row and every cell's raw and text."""
+    tables = []
+    for index, table in enumerate(chart.tables):
+        rows = []
+        for row in table.rows:
+            difference = row.label in DIFFERENCE_ROWS
+            cells = [
+                {
+                    "row": row.label,
+                    "column": column,
+                    "raw": raw_attribute(value),
+                    "text": format_cell(
+                        value,
+                        row.kind,
+                        chart.unit,
+                        chart.decimals,
+                        deck.currency_symbol,
+                        difference=difference,
+                    ),
+                }
+                for column, value in zip(table.columns, row.cells, strict=True)
+            ]
+            rows.append({"label": row.label, "cells": cells})
+        tables.append(
+            {
+                "id": ids.metric_table_id(chart.metric, index),
+                "caption": table.title,
+                "headers": ["", *table.columns],
+                "rows": rows,
+            }
+        )
+    return tables
+
+
+def _number(raw: str) -> float | None:
+    return None if raw == "null" else float(raw)
+
+
 def wait_for_deck(page: Any, deck: Deck) -> None:
     page.wait_for_function(PLOTS_READY_JS, arg=len(deck.charts), timeout=RENDER_TIMEOUT_MS)
     for chart in deck.charts:
@@ -149,7 +229,9 @@ def assert_page_shows(page: Any, deck: Deck) -> None:
             for cell in card["cells"]:  # the raw attribute is the model's float, exactly
                 item = getattr(chart.box, cell["field"])
                 number = item.value if isinstance(item, Change) else item
-                assert (None if cell["raw"] == "null" else float(cell["raw"])) == number
+                assert _number(cell["raw"]) == number
+            _assert_plan_row(card["plan"], deck, chart)
+            _assert_tables(card["details"], deck, chart)
     for chart in deck.charts:
         traces = {t["uid"]: t for t in page.evaluate(TRACES_JS, ids.chart_id(chart.metric))}
         assert traces[CY_WEEKS]["y"] == [p.cy for p in chart.weeks]
@@ -157,3 +239,64 @@ def assert_page_shows(page: Any, deck: Deck) -> None:
         assert traces[CY_MONTHS]["y"] == [p.cy for p in chart.months]
         assert traces[PY_MONTHS]["y"] == [p.py for p in chart.months]
         assert traces[CY_WEEKS]["x"] + traces[CY_MONTHS]["x"] == list(chart.x_labels)
+        for uid, points in ((PLAN_WEEKS, chart.weeks), (PLAN_MONTHS, chart.months)):
+            planned = [p for p in points if p.target is not None]
+            if not planned:
+                assert uid not in traces
+                continue
+            assert traces[uid]["x"] == [p.label for p in planned]
+            assert traces[uid]["y"] == [p.target for p in planned]
+
+
+def _assert_plan_row(shown: dict[str, Any] | None, deck: Deck, chart: Chart) -> None:
+    expected = expected_plan(deck, chart)
+    if expected is None or shown is None:
+        assert shown == expected, f"{chart.metric}: plan row"
+        return
+    cells = [{k: cell[k] for k in ("field", "raw", "text")} for cell in shown["cells"]]
+    assert {"label": shown["label"], "cells": cells} == expected
+    assert chart.plan is not None
+    for cell in shown["cells"]:
+        variance = getattr(chart.plan, cell["field"])
+        assert _number(cell["raw"]) == variance.variance_pct
+        if variance.target is not None:  # the target is in the hover title
+            target = format_value_full(
+                variance.target, chart.unit, chart.decimals, deck.currency_symbol
+            )
+            assert cell["title"].startswith(f"Plan {target}")
+
+
+def _assert_tables(details: list[dict[str, Any]], deck: Deck, chart: Chart) -> None:
+    if not chart.tables:
+        assert details == []
+        return
+    assert len(details) == 1
+    (section,) = details
+    assert section["id"] == ids.tables_id(chart.metric)
+    assert section["summary"] == TABLES_SUMMARY
+    assert section["tables"] == expected_tables(deck, chart)
+    for table, model in zip(section["tables"], chart.tables, strict=True):
+        for row, model_row in zip(table["rows"], model.rows, strict=True):
+            assert [_number(cell["raw"]) for cell in row["cells"]] == list(model_row.cells)
+
+
+def open_tables(page: Any, deck: Deck, metric: str) -> None:
+    """Open one card's tables and check what the reader now sees equals the model."""
+    chart = next(c for c in deck.charts if c.metric == metric)
+    details = page.locator(f"#{ids.tables_id(metric)}")
+    assert details.evaluate("d => d.open") is False  # collapsed by default
+    assert not page.locator(f"#{ids.metric_table_id(metric, 0)}").is_visible()
+    details.locator("summary").click()
+    page.locator(f"#{ids.metric_table_id(metric, 0)}").wait_for(
+        state="visible", timeout=RENDER_TIMEOUT_MS
+    )
+    assert details.evaluate("d => d.open") is True
+    shown = page.evaluate(VISIBLE_TABLES_JS, ids.tables_id(metric))
+    expected = [
+        [cell for row in table["rows"] for cell in row["cells"]]
+        for table in expected_tables(deck, chart)
+    ]
+    assert shown == expected
+    for table, model in zip(shown, chart.tables, strict=True):
+        cells = [value for row in model.rows for value in row.cells]
+        assert [_number(cell["raw"]) for cell in table] == cells

@@ -6,6 +6,11 @@ a metric without prior-year data (`in_stock_rate` is new: py is None for the
 first months and weeks), an incomplete latest week (`revenue`: a day is
 missing, so its cy is None and the box shows N/A), a lower-is-better metric
 (`page_latency_p90`), and each unit family (milliseconds, percent, currency).
+
+Revenue has a plan: targets for the latest five weeks (not the first week shown)
+and for the current year's months (not last year's), and a plan box whose last
+week has a target but no variance (the week is incomplete). Every chart has the
+6-week and 12-month tables, built by `wbr.deck.tables` from the chart's own series.
 """
 
 from __future__ import annotations
@@ -14,11 +19,16 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from wbr.deck.model import BoxTotals, Change, Chart, Deck, Section, SeriesPoint
+from wbr.comparisons import compare, variance_to_plan
+from wbr.deck.model import BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
+from wbr.deck.tables import six_week_table, twelve_month_table
+from wbr.registry.models import Comparison
 
 WEEKS_SHOWN = 6
 MONTHS_SHOWN = 12
 PY_WEEK_OFFSET_DAYS = 364  # keeps weekdays aligned
+PLANNED_WEEKS = 5  # the plan covers the latest five of the six weeks shown
+MONTHLY_TABLE_TITLE = "Trailing 12 months"
 MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -26,18 +36,6 @@ def _wave(base: float, amplitude: float, day: date, seed: int) -> float:
     """A deterministic, gently varying value for `day`."""
     phase = day.toordinal() / 7 + seed
     return round(base * (1 + amplitude * math.sin(phase) + amplitude / 2 * math.cos(phase / 3)), 4)
-
-
-def _pct(cy: float | None, py: float | None) -> Change:
-    if cy is None or py is None or py == 0:
-        return Change(None, "percent")
-    return Change((cy / py - 1) * 100, "percent")
-
-
-def _bps(cy: float | None, py: float | None) -> Change:
-    if cy is None or py is None:
-        return Change(None, "bps")
-    return Change((cy - py) * 10_000, "bps")
 
 
 def _month_starts(week_ending: date) -> list[date]:
@@ -72,14 +70,23 @@ def _chart(
     monthly_factor: float,
     py_from: date | None = None,
     incomplete_last_week: bool = False,
+    plan_ratio: float | None = None,
     **fields: Any,
 ) -> Chart:
-    """One chart; prior-year values before `py_from` are missing (a new metric)."""
+    """One chart; prior-year values before `py_from` are missing (a new metric).
+
+    With `plan_ratio`, the metric has a plan about `plan_ratio` times its usual value.
+    """
 
     def py_value(day: date) -> float | None:
         if py_from is not None and day < py_from:
             return None
         return _wave(base * 0.93, 0.04, day, seed + 1)
+
+    def target(day: date, planned: bool, factor: float = 1.0) -> float | None:
+        if plan_ratio is None or not planned:
+            return None
+        return round(_wave(base * plan_ratio, 0.02, day, seed + 5) * factor, 4)
 
     weeks = []
     for back in range(WEEKS_SHOWN - 1, -1, -1):
@@ -98,6 +105,7 @@ def _chart(
                 py_complete=True,
                 py_start=py_end - timedelta(days=6),
                 py_end=py_end,
+                target=target(end, planned=back < PLANNED_WEEKS),
             )
         )
     months = []
@@ -116,35 +124,75 @@ def _chart(
                 py_complete=True,
                 py_start=py_start,
                 py_end=py_end,
+                target=target(end, planned=start.year == week_ending.year, factor=monthly_factor),
             )
         )
-    compare = _bps if fields["comparison"] == "bps" else _pct
+    how = Comparison(fields["comparison"])
     last, previous = weeks[-1], weeks[-2]
     # Period-to-date totals: rough multiples of the latest complete week's value.
     anchor = next(p.cy for p in reversed(weeks) if p.cy is not None)
     assert anchor is not None
     additive = fields["unit"] not in ("percent", "milliseconds")
 
-    def to_date(multiple: float, py_ratio: float | None) -> tuple[float, Change]:
+    def to_date(multiple: float, py_ratio: float | None) -> tuple[float, float | None]:
         cy = round(anchor * (multiple if additive else 1 - multiple / 2000), 4)
         py = None if py_ratio is None else round(cy * py_ratio, 4)
-        return cy, compare(cy, py)
+        return cy, py
 
-    mtd, mtd_yoy = to_date(3.4, 0.95)
-    qtd, qtd_yoy = to_date(12.4, 0.97 if py_from is None else None)
-    ytd, ytd_yoy = to_date(38.4, 0.96 if py_from is None else None)
+    def to_date_target(actual: float, ratio: float) -> float | None:
+        return None if plan_ratio is None else round(actual * ratio, 4)
+
+    mtd, mtd_py = to_date(3.4, 0.95)
+    qtd, qtd_py = to_date(12.4, 0.97 if py_from is None else None)
+    ytd, ytd_py = to_date(38.4, 0.96 if py_from is None else None)
     box = BoxTotals(
         last_week=last.cy,
-        wow=compare(last.cy, previous.cy),
-        last_week_yoy=compare(last.cy, last.py),
+        wow=compare(last.cy, previous.cy, how),
+        last_week_yoy=compare(last.cy, last.py, how),
         mtd=mtd,
-        mtd_yoy=mtd_yoy,
+        mtd_yoy=compare(mtd, mtd_py, how),
         qtd=qtd,
-        qtd_yoy=qtd_yoy,
+        qtd_yoy=compare(qtd, qtd_py, how),
         ytd=ytd,
-        ytd_yoy=ytd_yoy,
+        ytd_yoy=compare(ytd, ytd_py, how),
     )
-    return Chart(metric=metric, weeks=tuple(weeks), months=tuple(months), box=box, **fields)
+    # Ahead of plan month to date, behind it quarter to date, about on plan for the year.
+    mtd_plan, qtd_plan, ytd_plan = (
+        to_date_target(mtd, 0.97),
+        to_date_target(qtd, 1.02),
+        to_date_target(ytd, 0.9995),
+    )
+    plan = (
+        None
+        if plan_ratio is None
+        else PlanBox(
+            last_week=variance_to_plan(last.cy, last.target),
+            mtd=variance_to_plan(mtd, mtd_plan),
+            qtd=variance_to_plan(qtd, qtd_plan),
+            ytd=variance_to_plan(ytd, ytd_plan),
+        )
+    )
+    week_before = _wave(base, 0.05, weeks[0].end - timedelta(weeks=1), seed)
+    month_before_end = months[0].start - timedelta(days=1)
+    month_before = round(_wave(base, 0.05, month_before_end, seed) * monthly_factor, 4)
+    tables = (
+        six_week_table(
+            weeks,
+            week_before,
+            [("QTD", qtd, qtd_py, qtd_plan), ("YTD", ytd, ytd_py, ytd_plan)],
+            how,
+        ),
+        twelve_month_table(MONTHLY_TABLE_TITLE, months, month_before, how),
+    )
+    return Chart(
+        metric=metric,
+        weeks=tuple(weeks),
+        months=tuple(months),
+        box=box,
+        plan=plan,
+        tables=tables,
+        **fields,
+    )
 
 
 def sample_deck(week_ending: date = date(2021, 9, 25)) -> Deck:
@@ -189,6 +237,7 @@ def sample_deck(week_ending: date = date(2021, 9, 25)) -> Deck:
         seed=3,
         monthly_factor=4.35,
         incomplete_last_week=True,
+        plan_ratio=1.01,
         label="Revenue",
         description="Ordered product sales, before returns.",
         kind="output",

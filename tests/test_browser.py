@@ -18,6 +18,7 @@ from browser_support import (
     assert_page_shows,
     browser_marks,
     chromium_page,
+    open_tables,
     served,
     wait_for_deck,
 )
@@ -65,8 +66,22 @@ def test_deck_in_browser_matches_the_model(page: Any, deck_url: str, tmp_path: P
     assert latency["metric"] == "page_latency_p90"
     wow = next(cell for cell in latency["cells"] if cell["field"] == "wow")
     assert wow["text"].startswith("+") and wow["color"] == "rgb(197, 34, 31)"
-    revenue_last_week = snapshot[1]["cards"][0]["cells"][0]
-    assert revenue_last_week["text"] == "N/A"  # the week is incomplete: never 0
+    revenue = snapshot[1]["cards"][0]
+    assert revenue["cells"][0]["text"] == "N/A"  # the week is incomplete: never 0
+    # Revenue has a plan: ahead of it month to date (green), behind quarter to date (red).
+    plan = {cell["field"]: cell for cell in revenue["plan"]["cells"]}
+    assert plan["mtd"]["color"] == "rgb(19, 115, 51)"
+    assert plan["qtd"]["color"] == "rgb(197, 34, 31)"
+    assert [card["plan"] for card in snapshot[0]["cards"]] == [None, None]
+
+    # The tables are collapsed until the reader opens them; opened, they show the model.
+    open_tables(page, latest, "revenue")
+    opened = {
+        card["metric"]: [d["open"] for d in card["details"]]
+        for section in page.evaluate(DECK_SNAPSHOT_JS)
+        for card in section["cards"]
+    }
+    assert opened == {"page_latency_p90": [False], "in_stock_rate": [False], "revenue": [True]}
 
     page.screenshot(path=str(tmp_path / "deck.png"), full_page=True)
     if os.environ.get(SCREENSHOT_ENV):

@@ -14,27 +14,23 @@ from deck_fixtures import SampleSource, sample_deck
 
 from dashboards import ids
 from dashboards.app import create_app
+from dashboards.cells import TONE_BAD, TONE_FLAT, TONE_GOOD, TONE_NA, change_tone, raw_attribute
 from dashboards.figures import (
     CY_MONTHS,
     CY_WEEKS,
     GAP_LABEL,
     INCOMPLETE,
     INCOMPLETE_TEXT,
+    PLAN_MONTHS,
+    PLAN_WEEKS,
     PY_MONTHS,
     PY_WEEKS,
     six_twelve_figure,
 )
-from dashboards.layout import (
-    BOX_COLUMNS,
-    TONE_BAD,
-    TONE_FLAT,
-    TONE_GOOD,
-    TONE_NA,
-    change_tone,
-    deck_layout,
-)
-from wbr.deck.format import format_value
-from wbr.deck.model import BoxTotals, Change, Chart
+from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL, deck_layout
+from dashboards.tables import COLUMNS_PROPERTY, DIFFERENCE_ROWS, TABLES_SUMMARY, metric_tables
+from wbr.deck.format import format_cell, format_value
+from wbr.deck.model import BoxTotals, Change, Chart, PlanBox
 
 DECK = sample_deck(date(2021, 9, 25))
 
@@ -68,6 +64,15 @@ def _text(component: Any) -> str:
 
 def _traces(figure: go.Figure) -> dict[str, Any]:
     return {trace.uid: trace for trace in figure.data}
+
+
+def _of_type(root: Any, name: str) -> list[Any]:
+    return [c for c in _walk(root) if type(c).__name__ == name]
+
+
+def _props(component: Any) -> dict[str, Any]:
+    props: dict[str, Any] = component.to_plotly_json()["props"]
+    return props
 
 
 def test_figure_has_weekly_and_monthly_cy_and_py_traces() -> None:
@@ -123,12 +128,12 @@ def test_box_cells_carry_the_model_numbers() -> None:
     layout = deck_layout(DECK)
     for chart in DECK.charts:
         box = _by_id(layout, ids.box_id(chart.metric))
-        headers = [_text(th) for th in _walk(box) if type(th).__name__ == "Th"]
+        headers = [_text(th) for th in _of_type(_of_type(box, "Thead"), "Th")]
         assert headers == ["Last Wk", "WoW", "YoY", "MTD", "YoY", "QTD", "YoY", "YTD", "YoY"]
         for field, _ in BOX_COLUMNS:
             item = getattr(chart.box, field)
             number = item.value if isinstance(item, Change) else item
-            props = _by_id(layout, ids.box_cell_id(chart.metric, field)).to_plotly_json()["props"]
+            props = _props(_by_id(layout, ids.box_cell_id(chart.metric, field)))
             assert props[ids.DATA_FIELD] == field
             assert props[ids.DATA_RAW] == ("null" if number is None else repr(number))
             if number is not None:
@@ -219,3 +224,166 @@ def test_app_without_data_says_so() -> None:
     app = create_app(SampleSource(weeks=()))
     page = app.layout()
     assert "No weeks with data yet" in _text(page)
+
+
+def test_figure_draws_plan_targets_on_each_part_s_own_axis() -> None:
+    chart = _chart("revenue")  # targets for wk 34-38 and for Jan-Aug 2021
+    traces = _traces(six_twelve_figure(chart, 2021))
+    planned_weeks = [p for p in chart.weeks if p.target is not None]
+    planned_months = [p for p in chart.months if p.target is not None]
+    assert (len(planned_weeks), len(planned_months)) == (5, 8)
+    assert list(traces[PLAN_WEEKS].x) == [p.label for p in planned_weeks]
+    assert list(traces[PLAN_WEEKS].y) == [p.target for p in planned_weeks]
+    assert list(traces[PLAN_MONTHS].x) == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug"]
+    assert list(traces[PLAN_MONTHS].y) == [p.target for p in planned_months]
+    assert traces[PLAN_WEEKS].yaxis == "y" and traces[PLAN_MONTHS].yaxis == "y2"
+    assert traces[PLAN_WEEKS].mode == "markers" and traces[PLAN_WEEKS].name == "Plan"
+    assert traces[PLAN_WEEKS].showlegend and not traces[PLAN_MONTHS].showlegend
+    assert traces[PLAN_WEEKS].customdata[0] == "Plan wk 34: $1.26M"
+    assert traces[PLAN_MONTHS].customdata[0] == "Plan Jan 2021: $5.33M"
+
+
+def test_figure_without_targets_has_no_plan_traces() -> None:
+    for metric in ("page_latency_p90", "in_stock_rate"):
+        traces = _traces(six_twelve_figure(_chart(metric), 2021))
+        assert PLAN_WEEKS not in traces and PLAN_MONTHS not in traces
+    # Monthly targets only: the monthly dashes carry the legend entry.
+    revenue = _chart("revenue")
+    weeks = tuple(dataclasses.replace(p, target=None) for p in revenue.weeks)
+    traces = _traces(six_twelve_figure(dataclasses.replace(revenue, weeks=weeks), 2021))
+    assert PLAN_WEEKS not in traces and traces[PLAN_MONTHS].showlegend
+
+
+def test_plan_columns_cover_every_plan_period() -> None:
+    assert [field for field, _ in PLAN_COLUMNS] == [f.name for f in dataclasses.fields(PlanBox)]
+    # The row label takes the "Last Wk" column; the four variances fill the other eight.
+    assert 1 + sum(span for _, span in PLAN_COLUMNS) == len(BOX_COLUMNS)
+
+
+def test_box_plan_row_carries_the_variance_to_plan() -> None:
+    chart = _chart("revenue")
+    assert chart.plan is not None
+    layout = deck_layout(DECK)
+    box = _by_id(layout, ids.box_id(chart.metric))
+    plan_row = next(tr for tr in _of_type(box, "Tr") if _props(tr).get("className") == "box-plan")
+    assert _text(_of_type(plan_row, "Th")) == PLAN_LABEL
+    cells = _of_type(plan_row, "Td")
+    assert [_props(td)[ids.DATA_FIELD] for td in cells] == [f for f, _ in PLAN_COLUMNS]
+    for field, _ in PLAN_COLUMNS:
+        variance = getattr(chart.plan, field)
+        props = _props(_by_id(layout, ids.box_plan_cell_id(chart.metric, field)))
+        assert props[ids.DATA_RAW] == raw_attribute(variance.variance_pct)
+
+    def cell(field: str) -> Any:
+        return _by_id(layout, ids.box_plan_cell_id(chart.metric, field))
+
+    # The last week is incomplete: its target is known, its variance is not.
+    assert _text(cell("last_week").children) == "N/A"
+    assert cell("last_week").title == "Plan $1,269,899"
+    assert _text(cell("mtd").children) == "+3.1%"
+    assert cell("mtd").title == "Plan $4,178,192 \u00b7 actual \u2212 plan +$129,222"
+    assert TONE_GOOD in cell("mtd").className.split()
+    assert _text(cell("qtd").children) == "\u22122.0%"
+    assert TONE_BAD in cell("qtd").className.split()
+    assert _text(cell("ytd").children) == "+0.1%"
+
+
+def test_box_has_no_plan_row_without_a_plan() -> None:
+    layout = deck_layout(DECK)
+    for metric in ("page_latency_p90", "in_stock_rate"):
+        assert _chart(metric).plan is None
+        box = _by_id(layout, ids.box_id(metric))
+        classes = [_props(tr).get("className") for tr in _of_type(box, "Tr")]
+        assert classes == [None, "box-values"]  # the header row, the nine numbers
+        assert PLAN_LABEL not in _text(box.children)
+
+
+def test_tables_are_collapsed_under_the_box() -> None:
+    layout = deck_layout(DECK)
+    for chart in DECK.charts:
+        card = _by_id(layout, ids.card_id(chart.metric))
+        details = _by_id(card, ids.tables_id(chart.metric))
+        assert type(details).__name__ == "Details" and details.open is False
+        assert _text(_of_type(details, "Summary")) == TABLES_SUMMARY
+        tables = _of_type(details, "Table")
+        assert [t.id for t in tables] == [ids.metric_table_id(chart.metric, i) for i in (0, 1)]
+        # Sized in twelfths of the card, so the 6-week table's columns line up with the months'.
+        assert [t.style[COLUMNS_PROPERTY] for t in tables] == ["8", "12"]
+        # The tables come after the box in the card.
+        order = [c.id for c in _walk(card) if getattr(c, "id", None)]
+        assert order.index(ids.box_id(chart.metric)) < order.index(ids.tables_id(chart.metric))
+
+
+def test_table_cells_carry_the_model_numbers_and_text() -> None:
+    layout = deck_layout(DECK)
+    for chart in DECK.charts:
+        for index, table in enumerate(chart.tables):
+            rendered = _by_id(layout, ids.metric_table_id(chart.metric, index))
+            assert _text(_of_type(rendered, "Caption")) == table.title
+            header = _of_type(_of_type(rendered, "Thead"), "Th")
+            assert [_text(th) for th in header] == ["", *table.columns]
+            rows = _of_type(_of_type(rendered, "Tbody"), "Tr")
+            assert [_text(_of_type(tr, "Th")) for tr in rows] == [r.label for r in table.rows]
+            for tr, row in zip(rows, table.rows, strict=True):
+                cells = [_props(td) for td in _of_type(tr, "Td")]
+                assert [c[ids.DATA_COLUMN] for c in cells] == list(table.columns)
+                assert {c[ids.DATA_ROW] for c in cells} == {row.label}
+                assert [c[ids.DATA_RAW] for c in cells] == [raw_attribute(v) for v in row.cells]
+                texts = [_text(td.children) for td in _of_type(tr, "Td")]
+                difference = row.label in DIFFERENCE_ROWS
+                assert texts == [
+                    format_cell(v, row.kind, chart.unit, chart.decimals, difference=difference)
+                    for v in row.cells
+                ]
+
+
+def _table_cell(metric: str, index: int, row: str, column: str) -> Any:
+    table = _by_id(deck_layout(DECK), ids.metric_table_id(metric, index))
+    return next(
+        td
+        for td in _of_type(table, "Td")
+        if _props(td)[ids.DATA_ROW] == row and _props(td)[ids.DATA_COLUMN] == column
+    )
+
+
+def test_table_rows_follow_the_plan_and_the_units() -> None:
+    def labels(metric: str, index: int) -> list[str]:
+        table = _by_id(deck_layout(DECK), ids.metric_table_id(metric, index))
+        return [_text(_of_type(tr, "Th")) for tr in _of_type(_of_type(table, "Tbody"), "Tr")]
+
+    with_plan = ["Actual", "Plan", "Vs plan", "Vs plan %", "YoY"]
+    assert labels("revenue", 0) == [*with_plan, "WoW"]
+    assert labels("revenue", 1) == [*with_plan, "MoM"]
+    assert labels("page_latency_p90", 0) == ["Actual", "YoY", "WoW"]
+    assert labels("in_stock_rate", 1) == ["Actual", "YoY", "MoM"]
+
+    def text(metric: str, index: int, row: str, column: str) -> str:
+        return _text(_table_cell(metric, index, row, column).children)
+
+    assert text("revenue", 0, "Actual", "wk 33") == "$1,211,975"
+    assert text("revenue", 0, "Actual", "wk 38") == "N/A"  # incomplete: never 0
+    assert text("revenue", 0, "Plan", "wk 33") == "N/A"  # no target that week
+    assert text("revenue", 0, "Vs plan", "wk 34") == "\u2212$103,738"
+    assert text("revenue", 0, "Vs plan", "wk 37") == "+$20,939"  # a difference is signed
+    assert text("revenue", 0, "Vs plan %", "wk 34") == "\u22128.2%"
+    assert text("revenue", 0, "WoW", "QTD") == "N/A"  # a to-date column has no WoW
+    assert text("revenue", 1, "Plan", "Jan") == "$5,333,156"
+    assert text("in_stock_rate", 0, "Actual", "wk 38") == "95.4%"
+    assert text("in_stock_rate", 0, "WoW", "wk 38") == "+504 bps"
+    assert text("page_latency_p90", 0, "Actual", "QTD") == "398 ms"
+
+
+def test_table_changes_are_coloured_by_direction() -> None:
+    def tone(metric: str, index: int, row: str, column: str) -> list[str]:
+        return str(_table_cell(metric, index, row, column).className).split()
+
+    assert TONE_GOOD in tone("revenue", 0, "Vs plan", "wk 37")  # above plan: good
+    assert TONE_BAD in tone("revenue", 0, "Vs plan %", "wk 34")
+    assert TONE_BAD in tone("page_latency_p90", 0, "WoW", "wk 38")  # latency rose: bad
+    assert TONE_NA in tone("revenue", 0, "Actual", "wk 38")
+    assert "col-group" in tone("revenue", 0, "Actual", "QTD")  # to-date columns set apart
+    assert "col-group" not in tone("revenue", 0, "Actual", "YTD")
+
+
+def test_no_tables_section_without_tables() -> None:
+    assert metric_tables(dataclasses.replace(_chart("revenue"), tables=())) is None

@@ -9,11 +9,14 @@ import pytest
 
 from wbr.deck.format import (
     change_sign,
+    format_cell,
     format_change,
     format_date,
+    format_difference,
     format_value,
     format_value_full,
     format_week_heading,
+    text_sign,
 )
 from wbr.deck.model import Change
 
@@ -99,6 +102,46 @@ def test_format_change(change: Change, expected: str, sign: int) -> None:
 def test_format_change_rejects_unknown_unit() -> None:
     with pytest.raises(ValueError, match="unknown change unit 'ratio'"):
         format_change(Change(1.0, "ratio"))
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "decimals", "expected", "sign"),
+    [
+        (25_000.4, "currency", 0, "+$25,000", 1),
+        (-103_737.97, "currency", 2, "\u2212$103,738", -1),
+        (12.0, "milliseconds", 0, "+12 ms", 1),
+        (-0.012, "percent", 1, "\u22121.2%", -1),
+        (0.0001, "count", 0, "0", 0),  # rounds to zero: no sign
+        (-0.0001, "count", 0, "0", 0),
+        (None, "currency", 0, "N/A", 0),
+    ],
+)
+def test_format_difference(
+    value: float | None, unit: str, decimals: int, expected: str, sign: int
+) -> None:
+    assert format_difference(value, unit, decimals) == expected
+    assert text_sign(expected) == sign
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "difference", "expected"),
+    [
+        (1_234_567.0, "value", False, "$1,234,567"),  # in full, as in the box
+        (1_234_567.0, "value", True, "+$1,234,567"),
+        (-8.22, "percent", False, "\u22128.2%"),
+        (504.0, "bps", False, "+504 bps"),
+        (None, "value", False, "N/A"),
+        (None, "percent", False, "N/A"),
+        (None, "bps", True, "N/A"),
+    ],
+)
+def test_format_cell(value: float | None, kind: str, difference: bool, expected: str) -> None:
+    assert format_cell(value, kind, "currency", 2, difference=difference) == expected
+
+
+def test_format_cell_rejects_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="unknown table row kind 'ratio'; expected one of bps"):
+        format_cell(1.0, "ratio", "count", 0)
 
 
 def test_dates_are_english_whatever_the_locale() -> None:

@@ -12,6 +12,9 @@ Units (see `wbr.registry.models.Unit`):
 - ratio: a plain number ("2.41");
 - milliseconds, seconds, days: a number and a short unit ("412 ms", "1.5 s", "2.4 d").
 
+A difference in the metric's unit (actual − plan) is written in full with its
+sign ("+$25,000", "−12 ms"); a table cell is a value or a change by its row's kind.
+
 Negative numbers use the typographic minus sign U+2212, not the hyphen "-".
 """
 
@@ -23,6 +26,7 @@ from datetime import date
 from wbr.deck.model import Change
 
 NOT_AVAILABLE = "N/A"
+PLUS = "+"
 MINUS = "\u2212"  # typographic minus: same width as "+", reads clearly in tables
 PERCENT_CHANGE_DECIMALS = 1  # "+2.3%": the convention of the reference WBR decks
 COMPACT_UNITS = frozenset({"count", "currency"})
@@ -34,6 +38,10 @@ COMPACT_STEPS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 FULL_WHOLE_FROM = 1000.0
 # Fixed English names: strftime("%a") follows the server's locale.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The kinds of a table row (`wbr.deck.model.TableRow.kind`): a value in the metric's
+# unit, or a change in percent or basis points.
+VALUE_KIND = "value"
+CHANGE_KINDS = frozenset({"percent", "bps"})
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -92,6 +100,45 @@ def format_value_full(
     return _number(value, unit, decimals, currency_symbol, compact=False)
 
 
+def format_difference(
+    value: float | None, unit: str, decimals: int, currency_symbol: str = "$"
+) -> str:
+    """A difference in the metric's unit, in full and signed: "+$25,000", "−12 ms", "0"."""
+    text = format_value_full(value, unit, decimals, currency_symbol)
+    if text == NOT_AVAILABLE or text.startswith(MINUS) or _is_zero_text(text):
+        return text
+    return f"{PLUS}{text}"
+
+
+def format_cell(
+    value: float | None,
+    kind: str,
+    unit: str,
+    decimals: int,
+    currency_symbol: str = "$",
+    *,
+    difference: bool = False,
+) -> str:
+    """One cell of a metric table: a value (signed when a `difference`) or a change."""
+    if kind in CHANGE_KINDS:
+        return format_change(Change(value, kind))
+    if kind != VALUE_KIND:
+        kinds = ", ".join(sorted({VALUE_KIND, *CHANGE_KINDS}))
+        raise ValueError(f"unknown table row kind {kind!r}; expected one of {kinds}")
+    if difference:
+        return format_difference(value, unit, decimals, currency_symbol)
+    return format_value_full(value, unit, decimals, currency_symbol)
+
+
+def text_sign(text: str) -> int:
+    """-1, 0 or +1 as a formatted number reads: by its leading sign, "N/A" and zero are 0."""
+    if text.startswith(PLUS):
+        return 1
+    if text.startswith(MINUS):
+        return -1
+    return 0
+
+
 def format_change(change: Change) -> str:
     """A comparison: "+2.3%", "\u221215.0%", "+45 bps"; "N/A" when there is no base."""
     if change.value is None or not math.isfinite(change.value):
@@ -106,17 +153,13 @@ def format_change(change: Change) -> str:
         raise ValueError(f"unknown change unit {change.unit!r}; expected 'percent' or 'bps'")
     if _is_zero_text(text):
         return f"{text}{suffix}"
-    sign = MINUS if change.value < 0 else "+"
+    sign = MINUS if change.value < 0 else PLUS
     return f"{sign}{text}{suffix}"
 
 
 def change_sign(change: Change) -> int:
     """-1, 0 or +1 as the formatted change reads (a change that rounds to zero is 0)."""
-    if change.value is None or not math.isfinite(change.value):
-        return 0
-    if format_change(change).startswith(("+", MINUS)):
-        return 1 if change.value > 0 else -1
-    return 0
+    return text_sign(format_change(change))
 
 
 def format_date(day: date) -> str:
