@@ -26,8 +26,6 @@ def plan_frame(orders: pd.DataFrame) -> pd.DataFrame:
     plan.index = plan.index + pd.Timedelta(days=PY_WEEK_OFFSET_DAYS)
     plan = plan[plan.index <= daily.index.max()]
     plan = plan.round({"orders_plan": 1, "revenue_plan": 2})
-    return (
-        plan.reset_index()
-        .rename(columns={"day": "date"})
-        .assign(date=lambda frame: frame["date"].dt.strftime("%Y-%m-%d"))
-    )
+    plan = plan.reset_index().rename(columns={"day": "date"})
+    plan["date"] = plan["date"].dt.strftime("%Y-%m-%d")
+    return plan

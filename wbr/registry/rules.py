@@ -6,8 +6,8 @@ is one function added to `RULES`.
 
 from __future__ import annotations
 
-import csv
 import difflib
+import glob
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from wbr.registry.aggregations import FormulaAggregation, RatioAggregation
 from wbr.registry.formula import FormulaError, formula_references, parse_formula
 from wbr.registry.models import Deck, Metric, MetricKind, Source
 from wbr.registry.problems import Level, Problem
+from wbr.registry.sources import CsvSource
 from wbr.registry.yaml_source import Locations, NodePath
 
 
@@ -281,15 +282,17 @@ def targets_exist(draft: RegistryDraft) -> list[Problem]:
 
 def _csv_header(draft: RegistryDraft, source: Source) -> list[str] | None:
     """The header of a CSV source's first file, or None when it cannot be read yet."""
-    if getattr(source, "kind", None) != "csv":
+    if not isinstance(source, CsvSource):
         return None
-    pattern = str(getattr(source, "path", ""))
-    files = sorted(draft.file.parent.glob(pattern)) if pattern else []
+    full = Path(source.path).expanduser()
+    if not full.is_absolute():
+        full = draft.file.parent / full
+    files = sorted(glob.glob(str(full), recursive=True))  # absolute paths and globs alike
     if not files:
         return None
     try:
-        with files[0].open(encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), None)
+        with open(files[0], encoding="utf-8-sig", newline="") as handle:
+            return source.split_header(handle.readline())
     except (OSError, UnicodeDecodeError):
         return None
 
