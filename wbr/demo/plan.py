@@ -22,7 +22,7 @@ def plan_frame(orders: pd.DataFrame) -> pd.DataFrame:
         .groupby("day")
         .agg(orders_plan=("order_id", "size"), revenue_plan=("amount", "sum"))
     )
-    plan = daily * PLAN_GROWTH
+    plan: pd.DataFrame = daily * PLAN_GROWTH
     plan.index = plan.index + pd.Timedelta(days=PY_WEEK_OFFSET_DAYS)
     plan = plan[plan.index <= daily.index.max()]
     plan = plan.round({"orders_plan": 1, "revenue_plan": 2})
