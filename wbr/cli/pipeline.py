@@ -22,13 +22,20 @@ from wbr.cli.sources import run_ingest
 @click.command()
 @registry_option
 @database_option
+@click.option(
+    "--full", is_flag=True, help="Recompute everything from the raw tables, not just what changed."
+)
 @reports_errors
-def compute(registry_file: Path, database_url: str | None) -> None:
-    """Compute every metric for every period and store the values the deck reads."""
-    _compute(open_project(registry_file, database_url))
+def compute(registry_file: Path, database_url: str | None, full: bool) -> None:
+    """Compute every metric for every period and store the values the deck reads.
+
+    Only what changed since the last computation is recomputed: tables loaded since,
+    from the first date their loads replaced, and metrics whose definition changed.
+    """
+    _compute(open_project(registry_file, database_url), full=full)
 
 
-def _compute(workspace: Workspace) -> None:
+def _compute(workspace: Workspace, full: bool = False) -> None:
     from rich.console import Console
 
     from wbr.compute.run import compute as run_compute
@@ -36,9 +43,10 @@ def _compute(workspace: Workspace) -> None:
     count = len(workspace.registry.metrics)
     # A spinner, not a bar: the work is a few large SQL queries whose progress SQL hides.
     with Console(stderr=True).status(f"Computing {count} metrics for every period…"):
-        report = run_compute(workspace.engine, workspace.registry)
+        report = run_compute(workspace.engine, workspace.registry, full=full)
+    how = "updated" if report.incremental else "computed"
     click.echo(
-        f"computed {report.metrics} metrics over {report.periods:,} periods "
+        f"{how} {report.metrics} metrics over {report.periods:,} periods "
         f"({report.rows_written:,} values); data {report.first_day} to {report.last_day}, "
         f"latest complete week ends {report.latest_week_ending}"
     )

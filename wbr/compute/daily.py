@@ -107,9 +107,16 @@ def _array(frame: pd.DataFrame, column: str, fill: float) -> np.ndarray:
 
 
 def daily_series(
-    conn: Connection, table: str, date_column: str, metrics: list[Metric]
+    conn: Connection,
+    table: str,
+    date_column: str,
+    metrics: list[Metric],
+    since: date | None = None,
 ) -> dict[str, DailySeries]:
-    """Per-day aggregates for every metric in `metrics`, all read from `table`."""
+    """Per-day aggregates for every metric in `metrics`, all read from `table`.
+
+    With `since`, only days on or after it are read (an incremental refresh).
+    """
     for metric in metrics:
         if not isinstance(metric.aggregation, ADDITIVE + SEMI_ADDITIVE + NON_ADDITIVE):
             raise ComputeError(f"metric `{metric.name}` is not computed from raw rows")
@@ -121,7 +128,7 @@ def daily_series(
     query = (
         sa.select(*selects)
         .select_from(sa.table(table))
-        .where(day.is_not(None))
+        .where(day.is_not(None) if since is None else day >= since)
         .group_by(day)
         .order_by(day)
     )

@@ -1,44 +1,52 @@
 """Compute every metric for every period a deck can show, and store the values.
 
 The deck reads only these stored values, so a page view never touches raw rows.
-The whole set is replaced in one transaction: a failed computation leaves the
-previous values in place.
+A refresh costs what changed: tables untouched since the last computation are
+not read again, a table loaded incrementally is read from the first date its
+load replaced, and only periods ending on or after that date (or new ones) are
+rewritten. Everything happens in one transaction: a failed computation leaves
+the previous values in place.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from wbr import calendar as cal
-from wbr.calendar import Grain, Period
+from wbr.calendar import Period
 from wbr.compute.daily import DailySeries, daily_series
-from wbr.compute.holistic import count_distinct, percentiles
-from wbr.compute.periods import (
-    PeriodValues,
-    combine_formula,
-    combine_ratio,
-    presence,
-    roll_up,
-    with_values,
+from wbr.compute.periods import PeriodValues
+from wbr.compute.schedule import needed_periods, precomputed_percentiles
+from wbr.compute.state import (
+    EVERYTHING,
+    Change,
+    Everything,
+    StoredMetric,
+    TableChanges,
+    definition_hash,
+    earliest,
+    load_stored,
+    merge_series,
+    save_stored,
+    table_changes,
+)
+from wbr.compute.values import (
+    SourceRead,
+    compute_values,
+    dependency_order,
+    first_and_last_day,
+    source_read,
 )
 from wbr.errors import ComputeError
-from wbr.registry.aggregations import (
-    NON_ADDITIVE,
-    CountDistinctAggregation,
-    FormulaAggregation,
-    RatioAggregation,
-)
-from wbr.registry.formula import formula_references
+from wbr.registry.aggregations import NON_ADDITIVE, CountDistinctAggregation
 from wbr.registry.models import Metric, Registry
-from wbr.store.raw import raw_table_name
 from wbr.store.schema import compute_runs, metric_values
 
 INSERT_BATCH_ROWS = 5_000
@@ -46,205 +54,200 @@ INSERT_BATCH_ROWS = 5_000
 
 @dataclass(frozen=True, slots=True)
 class ComputeReport:
-    metrics: int
+    metrics: int  # metrics whose values were (re)written
     periods: int
     rows_written: int
     first_day: date | None
     last_day: date | None
     latest_week_ending: date | None
+    incremental: bool
 
 
-def needed_periods(first_day: date, last_day: date, registry: Registry) -> list[Period]:
-    """Every period a deck for any complete week in [first_day, last_day] can show."""
-    project = registry.project
-    fy_end = project.fiscal_year_end_month
-    latest = cal.latest_week_ending(last_day, project.week_ends_on.iso_index)
-    periods: set[Period] = set()
-    week_ending = latest
-    while week_ending >= first_day:
-        this_week = cal.week(week_ending)
-        periods.update((this_week, cal.prior_year_week(this_week)))
-        for to_date in (
-            cal.month_to_date(week_ending),
-            cal.quarter_to_date(week_ending, fy_end),
-            cal.year_to_date(week_ending, fy_end),
-        ):
-            periods.update((to_date.current, to_date.prior_year))
-        week_ending -= timedelta(days=cal.DAYS_PER_WEEK)
-    year, month_number = first_day.year, first_day.month
-    while date(year, month_number, 1) <= last_day:
-        periods.add(cal.month(year, month_number))
-        year, month_number = cal.add_months(year, month_number, 1)
-    return sorted(period for period in periods if period.end >= first_day)
+def _metric_change(
+    metric: Metric, stored: dict[str, StoredMetric], definition: str, table_change: Change
+) -> Change:
+    known = stored.get(metric.name)
+    if known is None or known.definition != definition:
+        return EVERYTHING
+    if metric.reads_source and known.series is None:
+        return EVERYTHING
+    return table_change
 
 
-def _dependency_order(metrics: dict[str, Metric]) -> list[Metric]:
-    ordered: list[Metric] = []
-    done: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        for part in metrics[name].depends_on:
-            visit(part)
-        done.add(name)
-        ordered.append(metrics[name])
-
-    for name in metrics:
-        visit(name)
-    return ordered
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRead:
-    """Where a metric's raw rows are: its raw table and date column."""
-
-    table: str
-    date_column: str
-
-
-def source_read(registry: Registry, metric: Metric) -> SourceRead:
-    assert metric.source is not None
-    source = registry.sources[metric.source]
-    return SourceRead(
-        raw_table_name(source.table_name(metric.source)), metric.date_column or source.date_column
-    )
-
-
-def _read_daily(conn: Connection, registry: Registry) -> dict[str, DailySeries]:
-    """One GROUP BY per (table, date column) over all metrics that read it."""
+def _read_series(
+    conn: Connection,
+    registry: Registry,
+    stored: dict[str, StoredMetric],
+    changes: TableChanges,
+    definitions: dict[str, str],
+) -> tuple[dict[str, DailySeries], dict[str, Change]]:
+    """Each source metric's daily series, read from SQL only where something changed."""
     groups: dict[SourceRead, list[Metric]] = defaultdict(list)
     for metric in registry.metrics:
         if metric.reads_source and metric.source is not None:
             groups[source_read(registry, metric)].append(metric)
     series: dict[str, DailySeries] = {}
+    change_of: dict[str, Change] = {}
     for read, metrics in groups.items():
-        series.update(daily_series(conn, read.table, read.date_column, metrics))
-    return series
+        table_change = changes.of(read.table)
+        by_change: dict[Change, list[Metric]] = defaultdict(list)
+        for metric in metrics:
+            change = _metric_change(metric, stored, definitions[metric.name], table_change)
+            change_of[metric.name] = change
+            by_change[change].append(metric)
+        for change, group in by_change.items():
+            if change is None:
+                series.update({m.name: s for m in group if (s := stored[m.name].series)})
+                continue
+            since = change if isinstance(change, date) else None
+            fresh = daily_series(conn, read.table, read.date_column, group, since=since)
+            for metric in group:
+                if since is None:
+                    found = fresh.get(metric.name)
+                else:
+                    old = stored[metric.name].series
+                    assert old is not None
+                    found = merge_series(old, fresh.get(metric.name), since)
+                if found is not None:
+                    series[metric.name] = found
+    return series, change_of
 
 
-def _precomputed(periods: list[Period], latest: date) -> np.ndarray:
-    """Which periods a median or percentile is computed for ahead of time.
-
-    Every week and month (the charts), and the to-date periods of the latest
-    week (its box). A percentile over a year of rows costs a sort of that
-    year, so older weeks' to-date values are computed when a deck asks for them.
-    """
-    latest_to_date = {
-        td.current
-        for td in (
-            cal.month_to_date(latest),
-            cal.quarter_to_date(latest, 12),
-            cal.year_to_date(latest, 12),
-        )
-    }
-    return np.array(
-        [
-            p.grain in (Grain.WEEK, Grain.MONTH)
-            or p.end in (latest, cal.same_date_last_year(latest))
-            or p in latest_to_date
-            for p in periods
-        ],
-        dtype=bool,
-    )
+def _old_periods(stored: dict[str, StoredMetric], registry: Registry) -> set[Period]:
+    """The periods the previous computation stored (to find the new ones)."""
+    old = [s.series for s in stored.values() if s.series is not None and len(s.series.present)]
+    if not old:
+        return set()
+    first = min(s.first_day for s in old)
+    last = max(s.last_day for s in old)
+    return set(needed_periods(first, last, registry))
 
 
-def holistic_values(
-    conn: Connection,
-    registry: Registry,
-    metric: Metric,
-    series: DailySeries,
-    periods: list[Period],
-    computed: np.ndarray,
-) -> PeriodValues:
-    read = source_read(registry, metric)
-    wanted = [period for period, keep in zip(periods, computed, strict=True) if keep]
-    if isinstance(metric.aggregation, CountDistinctAggregation):
-        found = count_distinct(conn, read.table, read.date_column, metric, wanted)
-    else:
-        found = percentiles(conn, read.table, read.date_column, metric, wanted)
-    values = np.full(len(periods), np.nan)
-    values[computed] = found
-    return with_values(values, presence(series, periods), computed)
-
-
-def compute_values(
-    conn: Connection,
-    registry: Registry,
-    series: dict[str, DailySeries],
-    periods: list[Period],
-    latest: date,
-) -> dict[str, PeriodValues]:
-    values: dict[str, PeriodValues] = {}
-    everything = np.ones(len(periods), dtype=bool)
-    for metric in _dependency_order(registry.metrics_by_name):
-        agg = metric.aggregation
-        if isinstance(agg, RatioAggregation):
-            if agg.numerator in values and agg.denominator in values:
-                values[metric.name] = combine_ratio(
-                    agg, (values[agg.numerator], values[agg.denominator])
-                )
-        elif isinstance(agg, FormulaAggregation):
-            names = formula_references(agg.expression)
-            if all(name in values for name in names):
-                values[metric.name] = combine_formula(agg, {n: values[n] for n in names})
-        elif metric.name not in series:
-            continue  # its table has no rows
-        elif isinstance(agg, NON_ADDITIVE):
-            computed = (
-                everything
-                if isinstance(agg, CountDistinctAggregation)
-                else (_precomputed(periods, latest))
-            )
-            values[metric.name] = holistic_values(
-                conn, registry, metric, series[metric.name], periods, computed
-            )
-        else:
-            values[metric.name] = roll_up(metric, series[metric.name], periods)
-    return values
-
-
-def _nullable(number: float) -> float | None:
-    return None if math.isnan(number) else float(number)
+def _affected(change: Change, periods: list[Period], old: set[Period]) -> np.ndarray:
+    """The periods whose stored values a change invalidates, plus periods never stored."""
+    new = np.array([period not in old for period in periods], dtype=bool)
+    if isinstance(change, Everything):
+        return np.ones(len(periods), dtype=bool)
+    if change is None:
+        return new
+    ends = np.array([period.end >= change for period in periods], dtype=bool)
+    return np.asarray(ends | new)
 
 
 def _rows(
-    values: dict[str, PeriodValues], periods: list[Period], computed_at: datetime
+    result: PeriodValues, periods: list[Period], keep: np.ndarray, metric: str, at: datetime
 ) -> Iterator[dict[str, object]]:
-    for metric, result in values.items():
-        for index, period in enumerate(periods):
-            if result.days_present[index] == 0:
-                continue  # no data at all: the deck shows N/A for a missing row
-            if result.computed is not None and not result.computed[index]:
-                continue  # computed on demand (see _precomputed)
-            yield {
-                "metric": metric,
-                "grain": period.grain.value,
-                "period_start": period.start,
-                "period_end": period.end,
-                "value": _nullable(result.value[index]),
-                "numerator": _nullable(result.numerator[index]),
-                "denominator": _nullable(result.denominator[index]),
-                "days_present": int(result.days_present[index]),
-                "days_expected": int(result.days_expected[index]),
-                "complete": bool(result.complete[index]),
-                "computed_at": computed_at,
-            }
+    for index in np.flatnonzero(keep):
+        if result.days_present[index] == 0:
+            continue  # no data at all: the deck shows N/A for a missing row
+        if result.computed is not None and not result.computed[index]:
+            continue  # computed on demand (see precomputed_percentiles)
+        period = periods[index]
+        yield {
+            "metric": metric,
+            "grain": period.grain.value,
+            "period_start": period.start,
+            "period_end": period.end,
+            "value": _nullable(result.value[index]),
+            "numerator": _nullable(result.numerator[index]),
+            "denominator": _nullable(result.denominator[index]),
+            "days_present": int(result.days_present[index]),
+            "days_expected": int(result.days_expected[index]),
+            "complete": bool(result.complete[index]),
+            "computed_at": at,
+        }
 
 
-def _batches(rows: Iterator[dict[str, object]]) -> Iterator[list[dict[str, object]]]:
+def _nullable(number: float) -> float | None:
+    return None if np.isnan(number) else float(number)
+
+
+def _write(conn: Connection, metric: str, change: Change, rows: Iterator[dict[str, object]]) -> int:
+    table = metric_values.c
+    if isinstance(change, Everything):
+        conn.execute(metric_values.delete().where(table.metric == metric))
+    elif isinstance(change, date):
+        conn.execute(
+            metric_values.delete().where(table.metric == metric, table.period_end >= change)
+        )
+    written = 0
     batch: list[dict[str, object]] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= INSERT_BATCH_ROWS:
-            yield batch
-            batch = []
+            conn.execute(metric_values.insert(), batch)
+            written, batch = written + len(batch), []
     if batch:
-        yield batch
+        conn.execute(metric_values.insert(), batch)
+        written += len(batch)
+    return written
 
 
-def compute(engine: Engine, registry: Registry) -> ComputeReport:
-    """Recompute all metric values from the raw tables and replace the stored set."""
+def _compute(
+    conn: Connection, registry: Registry, full: bool, at: datetime
+) -> tuple[ComputeReport, int]:
+    stored = {} if full else load_stored(conn)
+    changes = table_changes(conn)
+    if full:
+        changes = TableChanges(changes.through_load_run, {}, first_compute=True)
+    definitions = {m.name: definition_hash(m, registry) for m in registry.metrics}
+    series, change_of = _read_series(conn, registry, stored, changes, definitions)
+    if not series:
+        raise ComputeError("the raw tables hold no rows; run `wbr ingest` first")
+    first_day, last_day = first_and_last_day(series)
+    periods = needed_periods(first_day, last_day, registry)
+    old = _old_periods(stored, registry)
+    latest = cal.latest_week_ending(last_day, registry.project.week_ends_on.iso_index)
+    percentile_mask = precomputed_percentiles(
+        periods, latest, registry.project.fiscal_year_end_month
+    )
+    affected: dict[str, np.ndarray] = {}
+    holistic_wanted: dict[str, np.ndarray] = {}
+    for metric in dependency_order(registry.metrics_by_name):
+        if not metric.reads_source:
+            own = (
+                EVERYTHING
+                if stored.get(metric.name) is None
+                or (stored[metric.name].definition != definitions[metric.name])
+                else None
+            )
+            change_of[metric.name] = earliest(own, *(change_of.get(d) for d in metric.depends_on))
+        change = change_of.get(metric.name)
+        affected[metric.name] = _affected(change, periods, old)
+        if isinstance(metric.aggregation, NON_ADDITIVE):
+            mask = affected[metric.name]
+            if not isinstance(metric.aggregation, CountDistinctAggregation):
+                mask = mask & percentile_mask
+            holistic_wanted[metric.name] = mask
+    values = compute_values(conn, registry, series, periods, holistic_wanted)
+    written = 0
+    touched = 0
+    for name, result in values.items():
+        keep = affected[name]
+        if not keep.any() and change_of.get(name) is None:
+            continue
+        touched += 1
+        written += _write(conn, name, change_of.get(name), _rows(result, periods, keep, name, at))
+    names = list(registry.metrics_by_name)
+    conn.execute(metric_values.delete().where(metric_values.c.metric.not_in(names)))
+    save_stored(conn, definitions, series)
+    report = ComputeReport(
+        touched,
+        len(periods),
+        written,
+        first_day,
+        last_day,
+        latest,
+        incremental=not changes.first_compute,
+    )
+    return report, changes.through_load_run
+
+
+def compute(engine: Engine, registry: Registry, full: bool = False) -> ComputeReport:
+    """Bring the stored metric values up to date with the raw tables and the registry.
+
+    `full` recomputes everything from the raw tables, ignoring what is stored.
+    """
     started = datetime.now(UTC)
     with engine.begin() as conn:
         run_id = conn.execute(
@@ -254,19 +257,7 @@ def compute(engine: Engine, registry: Registry) -> ComputeReport:
         ).scalar_one()
     try:
         with engine.begin() as conn:
-            series = _read_daily(conn, registry)
-            if not series:
-                raise ComputeError("the raw tables hold no rows; run `wbr ingest` first")
-            first_day = min(s.first_day for s in series.values())
-            last_day = max(s.last_day for s in series.values())
-            periods = needed_periods(first_day, last_day, registry)
-            latest = cal.latest_week_ending(last_day, registry.project.week_ends_on.iso_index)
-            values = compute_values(conn, registry, series, periods, latest)
-            conn.execute(metric_values.delete())
-            written = 0
-            for batch in _batches(_rows(values, periods, started)):
-                conn.execute(metric_values.insert(), batch)
-                written += len(batch)
+            report, through = _compute(conn, registry, full, started)
     except Exception as error:
         with engine.begin() as conn:
             conn.execute(
@@ -282,11 +273,12 @@ def compute(engine: Engine, registry: Registry) -> ComputeReport:
             .values(
                 finished_at=datetime.now(UTC),
                 status="succeeded",
-                metrics_computed=len(values),
-                periods_written=written,
+                metrics_computed=report.metrics,
+                periods_written=report.rows_written,
+                load_runs_through=through,
             )
         )
-    return ComputeReport(len(values), len(periods), written, first_day, last_day, latest)
+    return report
 
 
 def stored_week_endings(engine: Engine) -> list[date]:
@@ -299,20 +291,3 @@ def stored_week_endings(engine: Engine) -> list[date]:
     )
     with engine.connect() as conn:
         return [row[0] for row in conn.execute(query)]
-
-
-def compute_on_demand(
-    engine: Engine, registry: Registry, metric: Metric, periods: list[Period]
-) -> dict[Period, tuple[float | None, bool]]:
-    """A median or percentile for `periods`, from raw rows, without storing it."""
-    read = source_read(registry, metric)
-    with engine.connect() as conn:
-        series = daily_series(conn, read.table, read.date_column, [metric]).get(metric.name)
-        if series is None:
-            return {period: (None, False) for period in periods}
-        found = percentiles(conn, read.table, read.date_column, metric, periods)
-    result = with_values(found, presence(series, periods), np.ones(len(periods), dtype=bool))
-    return {
-        period: (_nullable(result.value[i]), bool(result.complete[i]))
-        for i, period in enumerate(periods)
-    }

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from wbr import calendar as cal
 from wbr.calendar import Grain, Period
-from wbr.compute.run import compute_on_demand
+from wbr.compute.values import compute_on_demand
 from wbr.registry.aggregations import MedianAggregation, PercentileAggregation
 from wbr.registry.models import MonthlyView, Registry
 from wbr.store.schema import metric_values

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -74,6 +75,13 @@ load_runs = Table(
     Column("rows_rejected", Integer, nullable=True),
     Column("watermark", String(64), nullable=True),
     Column("mode", String(16), nullable=True),  # "full" or "incremental"
+    # Also 0002: what the source delivered, the window replaced, what to notice,
+    # and which process ran the load (so `wbr status` can tell a dead one).
+    Column("rows_read", Integer, nullable=True),
+    Column("window_start", String(64), nullable=True),
+    Column("warnings", Text, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("host", String(255), nullable=True),
 )
 
 compute_runs = Table(
@@ -86,6 +94,24 @@ compute_runs = Table(
     Column("periods_written", Integer, nullable=True),
     Column("status", String(16), nullable=False),  # one of RUN_STATUSES
     Column("error", Text, nullable=True),
+    # Added in 0004: the newest load run this computation accounted for.
+    Column("load_runs_through", Integer, nullable=True),
+)
+
+# Added in 0004: what the last computation saw of each metric, so a refresh
+# recomputes only what changed (wbr/compute/state.py). The daily arrays are a
+# cache of the raw tables' daily aggregates, kept as compact binary.
+metric_series = Table(
+    "metric_series",
+    metadata,
+    Column("metric", String(200), primary_key=True),
+    Column("definition", String(64), nullable=False),
+    Column("first_day", Date, nullable=True),
+    Column("present", LargeBinary, nullable=True),
+    Column("sums", LargeBinary, nullable=True),
+    Column("counts", LargeBinary, nullable=True),
+    Column("extremes", LargeBinary, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 

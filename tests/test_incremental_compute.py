@@ -1,0 +1,129 @@
+"""A refresh recomputes only what changed, and gives the same numbers as a full computation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import small_project as shop
+import sqlalchemy as sa
+from ruamel.yaml import YAML
+
+from wbr.compute.run import compute
+from wbr.deck.build import build_deck
+from wbr.export import deck_to_dict
+from wbr.ingest import ingest
+from wbr.store.schema import metric_values
+from wbr.workspace import Workspace, open_workspace
+
+NEXT_WEEK = [shop.LAST_DAY + timedelta(days=n) for n in range(1, 8)]  # 17-23 March 2024
+
+
+def stored(workspace: Workspace) -> dict[tuple[str, str, date, date], tuple[Any, ...]]:
+    table = metric_values.c
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                table.metric,
+                table.grain,
+                table.period_start,
+                table.period_end,
+                table.value,
+                table.complete,
+                table.computed_at,
+            )
+        ).all()
+    return {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6]) for r in rows}
+
+
+@pytest.fixture
+def workspace(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    monkeypatch.setenv("WBR_DATABASE_URL", store_url)
+    registry_file = shop.write_project(tmp_path)
+    yaml = YAML(typ="safe")
+    data = yaml.load(registry_file)
+    for source in data["sources"].values():
+        source["incremental"] = {"lookback": 3}  # re-read the last 3 days: late rows
+    with registry_file.open("w") as handle:
+        yaml.dump(data, handle)
+    opened = open_workspace(registry_file)
+    ingest(opened.engine, opened.registry, opened.base_dir)
+    compute(opened.engine, opened.registry)
+    yield opened
+    opened.engine.dispose()
+
+
+def append_week(folder: Path) -> None:
+    traffic = pd.DataFrame({"day": NEXT_WEEK, "clicks": 12, "impressions": 200})
+    traffic.to_csv(folder / "data" / "traffic.csv", mode="a", header=False, index=False)
+    orders = pd.DataFrame(
+        [
+            {"order_id": f"{d}-{n}", "order_date": d, "amount": 5.0}
+            for d in NEXT_WEEK
+            for n in range(3)
+        ]
+    )
+    orders.to_csv(folder / "data" / "orders.csv", mode="a", header=False, index=False)
+
+
+def test_a_weekly_refresh_rewrites_only_the_periods_it_touches(workspace: Workspace) -> None:
+    before = stored(workspace)
+    append_week(workspace.base_dir)
+    ingest(workspace.engine, workspace.registry, workspace.base_dir)
+    report = compute(workspace.engine, workspace.registry)
+    after = stored(workspace)
+    assert report.incremental
+    assert report.latest_week_ending == date(2024, 3, 23)
+    # Periods that ended before the reloaded window (lookback 3 days) were not rewritten.
+    window_start = shop.LAST_DAY - timedelta(days=3)
+    untouched = [key for key in before if key[3] < window_start]
+    assert untouched and all(after[key] == before[key] for key in untouched)
+    rewritten = [key for key in before if key[3] >= window_start]
+    assert rewritten and all(after[key][2] > before[key][2] for key in rewritten)
+    new_week = ("clicks", "week", date(2024, 3, 17), date(2024, 3, 23))
+    assert after[new_week][0] == 84 and after[new_week][1] is True
+
+
+def test_refresh_equals_a_full_computation(workspace: Workspace) -> None:
+    append_week(workspace.base_dir)
+    ingest(workspace.engine, workspace.registry, workspace.base_dir)
+    compute(workspace.engine, workspace.registry)
+    refreshed = deck_to_dict(build_deck(workspace.engine, workspace.registry))
+    incremental_rows = {k: v[:2] for k, v in stored(workspace).items()}
+    compute(workspace.engine, workspace.registry, full=True)
+    full = deck_to_dict(build_deck(workspace.engine, workspace.registry))
+    assert {k: v[:2] for k, v in stored(workspace).items()} == incremental_rows
+    refreshed.pop("generated_at"), full.pop("generated_at")
+    assert refreshed == full
+
+
+def test_nothing_changed_writes_nothing(workspace: Workspace) -> None:
+    before = stored(workspace)
+    report = compute(workspace.engine, workspace.registry)
+    assert report.rows_written == 0
+    assert stored(workspace) == before
+
+
+def test_an_edited_definition_recomputes_that_metric(workspace: Workspace) -> None:
+    yaml = YAML(typ="safe")
+    data = yaml.load(workspace.registry_file)
+    for metric in data["metrics"]:
+        if metric["name"] == "clicks":
+            metric["aggregation"] = {"type": "max", "column": "clicks"}
+    with workspace.registry_file.open("w") as handle:
+        yaml.dump(data, handle)
+    edited = open_workspace(workspace.registry_file)
+    try:
+        report = compute(edited.engine, edited.registry)
+        deck = build_deck(edited.engine, edited.registry, shop.WEEK_ENDING)
+    finally:
+        edited.engine.dispose()
+    clicks = next(c for c in deck.charts if c.metric == "clicks")
+    assert clicks.box.last_week == 12  # the largest day, no longer the sum
+    assert report.metrics == 2  # clicks, and ctr which is computed from it

@@ -1,0 +1,176 @@
+"""What the last computation saw, so a refresh costs what changed.
+
+For every metric the store keeps a hash of the parts of its definition that
+decide its values, and, for metrics read from raw tables, its daily series (as
+compact arrays). Load history says which raw tables changed since the last
+successful computation and from which date; an incremental load records the
+first date of the window it replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from wbr.compute.daily import DailySeries
+from wbr.registry.models import Metric, Registry
+from wbr.store.raw import raw_table_name
+from wbr.store.schema import compute_runs, load_runs, metric_series
+
+
+class Everything:
+    """A change that touches every day: a full reload, or a new or edited definition."""
+
+    def __repr__(self) -> str:
+        return "EVERYTHING"
+
+
+EVERYTHING = Everything()
+Change = date | Everything | None  # None: nothing changed
+
+
+def earliest(*changes: Change) -> Change:
+    """The change covering all of `changes`."""
+    if any(isinstance(change, Everything) for change in changes):
+        return EVERYTHING
+    dates = [change for change in changes if isinstance(change, date)]
+    return min(dates) if dates else None
+
+
+def definition_hash(metric: Metric, registry: Registry) -> str:
+    """A hash of what decides a metric's values (not its label, owner or colours)."""
+    parts: dict[str, object] = {
+        "aggregation": metric.aggregation.model_dump(mode="json"),
+        "date_column": metric.date_column,
+        "calendar": registry.project.model_dump(
+            mode="json", include={"week_ends_on", "fiscal_year_end_month"}
+        ),
+    }
+    if metric.source is not None and metric.source in registry.sources:
+        source = registry.sources[metric.source]
+        parts["source"] = [raw_table_name(source.table_name(metric.source)), source.date_column]
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMetric:
+    definition: str
+    series: DailySeries | None
+
+
+def _array(blob: bytes | None, dtype: type) -> np.ndarray:
+    return np.frombuffer(blob or b"", dtype=dtype).copy()
+
+
+def load_stored(conn: Connection) -> dict[str, StoredMetric]:
+    stored = {}
+    for row in conn.execute(sa.select(metric_series)):
+        series = None
+        if row.first_day is not None:
+            series = DailySeries(
+                first_day=row.first_day,
+                present=_array(row.present, np.bool_),
+                sums=_array(row.sums, np.float64),
+                counts=_array(row.counts, np.float64),
+                extremes=_array(row.extremes, np.float64),
+            )
+        stored[row.metric] = StoredMetric(row.definition, series)
+    return stored
+
+
+def save_stored(
+    conn: Connection, definitions: dict[str, str], series: dict[str, DailySeries]
+) -> None:
+    """Replace the saved state with this computation's."""
+    now = datetime.now(UTC)
+    conn.execute(metric_series.delete())
+    rows = []
+    for name, definition in definitions.items():
+        daily = series.get(name)
+        rows.append(
+            {
+                "metric": name,
+                "definition": definition,
+                "first_day": daily.first_day if daily is not None else None,
+                "present": daily.present.astype(np.bool_).tobytes() if daily else None,
+                "sums": daily.sums.astype(np.float64).tobytes() if daily else None,
+                "counts": daily.counts.astype(np.float64).tobytes() if daily else None,
+                "extremes": daily.extremes.astype(np.float64).tobytes() if daily else None,
+                "updated_at": now,
+            }
+        )
+    if rows:
+        conn.execute(metric_series.insert(), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class TableChanges:
+    """Which raw tables changed since the last successful computation, and from when."""
+
+    through_load_run: int  # the newest load run this computation accounts for
+    changed: dict[str, Change]  # raw table name → first changed date or EVERYTHING
+    first_compute: bool
+
+    def of(self, table: str) -> Change:
+        return EVERYTHING if self.first_compute else self.changed.get(table)
+
+
+def table_changes(conn: Connection) -> TableChanges:
+    last = conn.execute(
+        sa.select(sa.func.max(compute_runs.c.load_runs_through)).where(
+            compute_runs.c.status == "succeeded"
+        )
+    ).scalar()
+    newest = conn.execute(sa.select(sa.func.max(load_runs.c.id))).scalar() or 0
+    if last is None:
+        return TableChanges(newest, {}, first_compute=True)
+    runs = conn.execute(
+        sa.select(load_runs.c.table_name, load_runs.c.mode, load_runs.c.window_start).where(
+            load_runs.c.id > last, load_runs.c.status == "succeeded"
+        )
+    ).all()
+    changed: dict[str, Change] = {}
+    for table, mode, window_start in runs:
+        change: Change = EVERYTHING
+        if mode == "incremental" and window_start:
+            try:
+                change = date.fromisoformat(str(window_start)[:10])
+            except ValueError:
+                change = EVERYTHING  # an id watermark: the rows' dates are unknown
+        changed[table] = earliest(changed.get(table), change)
+    return TableChanges(newest, changed, first_compute=False)
+
+
+def merge_series(old: DailySeries, new: DailySeries | None, since: date) -> DailySeries | None:
+    """Old days before `since`, then the freshly aggregated days from `since` on."""
+    keep = max(0, min(len(old.present), (since - old.first_day).days))
+    if new is None:
+        if keep == 0:
+            return None
+        return DailySeries(
+            old.first_day,
+            old.present[:keep],
+            old.sums[:keep],
+            old.counts[:keep],
+            old.extremes[:keep],
+        )
+    if keep == 0:
+        return new
+    gap = (new.first_day - old.first_day).days - keep  # days between the two parts
+    filler_bool = np.zeros(max(gap, 0), dtype=np.bool_)
+    filler = np.zeros(max(gap, 0))
+    filler_nan = np.full(max(gap, 0), np.nan)
+    return DailySeries(
+        old.first_day,
+        np.concatenate([old.present[:keep], filler_bool, new.present]),
+        np.concatenate([old.sums[:keep], filler, new.sums]),
+        np.concatenate([old.counts[:keep], filler, new.counts]),
+        np.concatenate([old.extremes[:keep], filler_nan, new.extremes]),
+    )
