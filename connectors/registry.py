@@ -10,9 +10,9 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from connectors.base import Connector, ConnectorError
-from wbr.registry.models import Source
+from wbr.registry.sources import CONNECTOR_GROUP, SourceBase
 
-ENTRY_POINT_GROUP = "wbr.connectors"
+ENTRY_POINT_GROUP = CONNECTOR_GROUP
 
 
 def available_connectors() -> dict[str, type[Connector]]:
@@ -20,7 +20,7 @@ def available_connectors() -> dict[str, type[Connector]]:
     return {name: _load(entry_point) for name, entry_point in _entry_points().items()}
 
 
-def connector_for(source_name: str, source: Source, base_dir: Path) -> Connector:
+def connector_for(source_name: str, source: SourceBase, base_dir: Path) -> Connector:
     """The connector that reads `source`, ready to `extract()`."""
     found = _entry_points()
     entry_point = found.get(source.kind)

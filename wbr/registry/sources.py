@@ -11,6 +11,7 @@ that holds them (`url_env`, `token_env`).
 
 from __future__ import annotations
 
+import csv
 import difflib
 from enum import StrEnum
 from importlib.metadata import entry_points
@@ -128,6 +129,12 @@ class CsvSource(SourceBase):
 
     def describe(self) -> str:
         return f"csv {self.path}"
+
+    def split_header(self, line: str) -> list[str]:
+        """The column names in a header line, split the way the connector splits it."""
+        if self.delimiter == "whitespace":
+            return line.split()
+        return [name.strip() for name in next(csv.reader([line], delimiter=self.delimiter), [])]
 
 
 class ParquetSource(SourceBase):

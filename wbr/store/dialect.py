@@ -5,7 +5,11 @@ Keep this module tiny: everything else in the store is dialect-neutral Core.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, text
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, insert, text
 
 
 def is_sqlite(bind: Engine | Connection) -> bool:
@@ -29,3 +33,46 @@ def rename_table(connection: Connection, old: str, new: str) -> None:
     """
     quote = connection.dialect.identifier_preparer.quote
     connection.execute(text(f"ALTER TABLE {quote(old)} RENAME TO {quote(new)}"))
+
+
+def lock_table_loads(connection: Connection, table: str) -> None:
+    """Serialise loads of one raw table until the caller's transaction ends.
+
+    PostgreSQL would otherwise let two loads build the same staging table at
+    once; SQLite already allows one writer at a time.
+    """
+    if is_postgresql(connection):
+        key = zlib.crc32(f"wbr-load:{table}".encode())
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def bulk_insert(connection: Connection, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+    """Insert `rows` (tuples in the table's column order) the fastest way the database has.
+
+    Values must already be in the database's own form (dates as ISO text, no
+    numpy scalars). SQLite: the DBAPI's executemany with tuples, no per-row
+    dictionaries. PostgreSQL (psycopg 3): COPY. Others: Core's executemany.
+    """
+    names = [column.name for column in table.columns]
+    quote = connection.dialect.identifier_preparer.quote
+    target = quote(table.name)
+    columns = ", ".join(quote(name) for name in names)
+    dbapi_connection = connection.connection.dbapi_connection
+    if is_sqlite(connection) and dbapi_connection is not None:
+        marks = ", ".join("?" for _ in names)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO {target} ({columns}) VALUES ({marks})", list(rows))
+        finally:
+            cursor.close()
+    elif is_postgresql(connection) and connection.dialect.driver == "psycopg":
+        with (
+            dbapi_connection.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        batch = [dict(zip(names, row, strict=True)) for row in rows]
+        if batch:
+            connection.execute(insert(table), batch)

@@ -1,20 +1,26 @@
 """Raw tables: the user's data as connectors deliver it, one table per source.
 
-A reload builds a fresh staging table and swaps it in, all in one transaction, so
-a failure at any row leaves the previous table exactly as it was and a repeated
-load never duplicates rows (design decision 8: loads are atomic and idempotent).
+These are the store-side steps of a load; `wbr.ingest` runs them inside one
+transaction, so a failure at any row leaves the previous table exactly as it was
+and a repeated load never duplicates rows (design decision 8):
+
+- a full reload fills a staging table and swaps it in (drop, rename, index);
+- an incremental load fills a temporary table, then deletes the window from the
+  raw table and copies the new rows in.
+
+Values arrive as typed pandas columns (`wbr.ingest.convert`) and are written in
+bounded batches through the fastest path the database has (`dialect.bulk_insert`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,201 +31,249 @@ from sqlalchemy import (
     Engine,
     Float,
     Index,
+    Integer,
     MetaData,
     Table,
     Text,
+    delete,
+    func,
     insert,
     inspect,
+    select,
 )
 from sqlalchemy.types import TypeEngine
 
 from wbr.errors import LoadError
-from wbr.store.dialect import rename_table
+from wbr.registry.sources import ColumnType
+from wbr.store.dialect import bulk_insert, rename_table
 from wbr.store.schema import RAW_TABLE_PREFIX
 
 STAGING_SUFFIX = "__staging"
-# Rows per INSERT executemany: large enough to amortise round trips, small enough
-# that one batch of dict rows stays a few MB.
+REJECTED_SUFFIX = "__rejected"
+# The temporary table's extra column: the row's number in this load, so that a
+# duplicate key found in SQL can still be reported with its file and line.
+ROW_COLUMN = "_wbr_row"
+# Rows per executemany/COPY call: one batch's tuples stay a few MB.
 INSERT_BATCH_ROWS = 10_000
+
+_SQL_TYPES: dict[ColumnType, type[TypeEngine[Any]]] = {
+    ColumnType.TEXT: Text,
+    ColumnType.INTEGER: BigInteger,
+    ColumnType.FLOAT: Float,
+    ColumnType.BOOLEAN: Boolean,
+    ColumnType.DATE: Date,
+    ColumnType.DATETIME: DateTime,
+}
+Schema = Mapping[str, ColumnType]
 
 
 def raw_table_name(table: str) -> str:
     return f"{RAW_TABLE_PREFIX}{table}"
 
 
-def replace_raw_table(
-    engine: Engine, table: str, frames: Iterable[pd.DataFrame], date_column: str
-) -> int:
-    """Replace raw table `raw_<table>` with the rows of `frames`; return the row count.
-
-    Column types come from the first frame's dtypes; later frames are converted to
-    them (a clear `LoadError` names any value that does not fit). `date_column` is
-    always stored as a DATE. Frames are consumed one at a time, never concatenated.
-    """
-    batches = iter(frames)
-    first = next(batches, None)
-    if first is None:
-        raise LoadError(f"no data to load into table {raw_table_name(table)!r}")
-    final_name = raw_table_name(table)
-    staging_name = final_name + STAGING_SUFFIX
-    _check_identifier_length(engine, staging_name)
-    staging = _table_like(staging_name, first, date_column)
-
-    rows = 0
-    with engine.begin() as connection:
-        # Only a database without transactional DDL could have left one behind.
-        staging.drop(connection, checkfirst=True)
-        staging.create(connection)
-        for frame in itertools.chain([first], batches):
-            rows += _insert_frame(connection, staging, frame)
-        if inspect(connection).has_table(final_name):
-            Table(final_name, MetaData()).drop(connection)
-        rename_table(connection, staging_name, final_name)
-        # Indexed after the bulk insert (faster) and after the swap, because index
-        # names are per schema and the old table's index is gone only now.
-        renamed = Table(final_name, MetaData(), Column(date_column, Date))
-        index_name = _fit_identifier(engine, f"ix_{final_name}_date")
-        Index(index_name, renamed.c[date_column]).create(connection)
-    return rows
+def rejected_table_name(table: str) -> str:
+    """Where quarantined rows of `raw_<table>` go."""
+    return f"{raw_table_name(table)}{REJECTED_SUFFIX}"
 
 
-def _check_identifier_length(engine: Engine, name: str) -> None:
-    limit = engine.dialect.max_identifier_length
+def table_schema(connection: Connection, name: str) -> dict[str, ColumnType] | None:
+    """The column types of an existing table, or None when there is no such table."""
+    inspector = inspect(connection)
+    if not inspector.has_table(name):
+        return None
+    schema: dict[str, ColumnType] = {}
+    for column in inspector.get_columns(name):
+        kind = column["type"]
+        # Order matters: DateTime before Date is not a subclass issue, but Boolean
+        # and Integer must come before the catch-all text.
+        if isinstance(kind, DateTime):
+            schema[column["name"]] = ColumnType.DATETIME
+        elif isinstance(kind, Date):
+            schema[column["name"]] = ColumnType.DATE
+        elif isinstance(kind, Boolean):
+            schema[column["name"]] = ColumnType.BOOLEAN
+        elif isinstance(kind, Integer):
+            schema[column["name"]] = ColumnType.INTEGER
+        elif isinstance(kind, Float) or kind._type_affinity in (Float,):
+            schema[column["name"]] = ColumnType.FLOAT
+        else:
+            schema[column["name"]] = ColumnType.TEXT
+    return schema
+
+
+def check_identifier_length(bind: Engine | Connection, name: str) -> None:
+    limit = bind.dialect.max_identifier_length
     if limit and len(name) > limit:
         raise LoadError(
-            f"table name {name!r} is longer than {engine.dialect.name}'s limit of "
+            f"table name {name!r} is longer than {bind.dialect.name}'s limit of "
             f"{limit} characters; give the source a shorter `table:` name"
         )
 
 
-def _fit_identifier(engine: Engine, name: str) -> str:
+def fit_identifier(bind: Engine | Connection, name: str) -> str:
     """`name`, shortened with a hash suffix when it exceeds the dialect's limit."""
-    limit = engine.dialect.max_identifier_length
+    limit = bind.dialect.max_identifier_length
     if not limit or len(name) <= limit:
         return name
     digest = hashlib.sha1(name.encode()).hexdigest()[:8]
     return f"{name[: limit - 9]}_{digest}"
 
 
-def _column_type(series: pd.Series[Any], is_date_column: bool) -> TypeEngine[Any]:
-    if is_date_column:
-        return Date()
-    # bool before integer: pandas counts booleans as integers.
-    if ptypes.is_bool_dtype(series.dtype):
-        return Boolean()
-    if ptypes.is_integer_dtype(series.dtype):
-        return BigInteger()
-    if ptypes.is_float_dtype(series.dtype):
-        return Float()
-    if ptypes.is_datetime64_any_dtype(series.dtype):
-        return DateTime()
-    return Text()
+def table_for(name: str, schema: Schema, *, row_numbers: bool = False) -> Table:
+    """A Core table object for `schema`; not created."""
+    columns = [Column(column, _SQL_TYPES[kind]()) for column, kind in schema.items()]
+    if row_numbers:
+        columns.append(Column(ROW_COLUMN, BigInteger))
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"] if row_numbers else [])
 
 
-def _table_like(name: str, frame: pd.DataFrame, date_column: str) -> Table:
-    columns = [str(column) for column in frame.columns]
-    duplicates = sorted({column for column in columns if columns.count(column) > 1})
-    if duplicates:
-        raise LoadError(f"columns appear more than once: {', '.join(duplicates)}")
-    if date_column not in columns:
-        raise LoadError(
-            f"date column {date_column!r} is missing; columns are: {', '.join(columns)}"
-        )
-    return Table(
-        name,
-        MetaData(),
-        *(
-            Column(str(column), _column_type(frame[column], str(column) == date_column))
-            for column in frame.columns
-        ),
+def create_staging(connection: Connection, final_name: str, schema: Schema) -> Table:
+    """A fresh real table beside `final_name`, to be swapped in by `swap_in`."""
+    staging = table_for(final_name + STAGING_SUFFIX, schema)
+    check_identifier_length(connection, staging.name)
+    # Only a database without transactional DDL could have left one behind.
+    staging.drop(connection, checkfirst=True)
+    staging.create(connection)
+    return staging
+
+
+def create_temporary(connection: Connection, final_name: str, schema: Schema) -> Table:
+    """A temporary table with the load's row numbers, for incremental and keyed loads."""
+    temporary = table_for(
+        f"wbr_load_{hashlib.sha1(final_name.encode()).hexdigest()[:12]}", schema, row_numbers=True
     )
+    temporary.drop(connection, checkfirst=True)
+    temporary.create(connection)
+    return temporary
 
 
-def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
-    frame_columns = {str(column) for column in frame.columns}
-    table_columns = {column.name for column in table.columns}
-    if frame_columns != table_columns:
-        missing = ", ".join(sorted(table_columns - frame_columns)) or "none"
-        extra = ", ".join(sorted(frame_columns - table_columns)) or "none"
-        raise LoadError(
-            f"a batch has different columns from the first (missing: {missing}; "
-            f"unexpected: {extra})"
-        )
-    frame = frame.rename(columns=str)
-    names = [column.name for column in table.columns]
-    values = [_python_values(frame[column.name], column) for column in table.columns]
-    for batch in _batched(zip(*values, strict=True), INSERT_BATCH_ROWS):
-        connection.execute(insert(table), [dict(zip(names, row, strict=True)) for row in batch])
+def insert_frame(
+    connection: Connection,
+    table: Table,
+    frame: pd.DataFrame,
+    schema: Schema,
+    row_numbers: np.ndarray[Any, Any] | None = None,
+) -> int:
+    """Write a typed frame (see `wbr.ingest.convert`) in bounded batches."""
+    if frame.empty:
+        return 0
+    values = [_database_values(frame[column], kind) for column, kind in schema.items()]
+    if row_numbers is not None:
+        values.append(row_numbers.tolist())
+    for start in range(0, len(frame), INSERT_BATCH_ROWS):
+        stop = start + INSERT_BATCH_ROWS
+        bulk_insert(connection, table, zip(*(column[start:stop] for column in values), strict=True))
     return len(frame)
 
 
-def _batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
-def _python_values(series: pd.Series[Any], column: Column[Any]) -> list[Any]:
-    """The column's values as Python objects of its SQL type, missing values as None.
-
-    Drivers do not accept numpy scalars or NaN, and a later batch may have been
-    inferred differently from the first (whole numbers, then a blank cell).
-    """
-    present = series.notna()
-    kind = column.type
-    if isinstance(kind, Date):
-        converted = _to_datetimes(series, column.name).dt.date
-    elif isinstance(kind, DateTime):
-        converted = _to_datetimes(series, column.name).dt.to_pydatetime()
-    elif isinstance(kind, BigInteger | Float):
-        converted = _to_numbers(series, column.name, whole=isinstance(kind, BigInteger))
-    elif isinstance(kind, Boolean):
-        converted = _to_booleans(series, column.name)
+def _database_values(series: pd.Series[Any], kind: ColumnType) -> list[Any]:
+    """One column as plain Python values the drivers take; missing values are None."""
+    missing = series.isna().to_numpy()
+    if kind is ColumnType.DATE or kind is ColumnType.DATETIME:
+        # ISO text: SQLite stores dates as text in exactly this form (SQLAlchemy's
+        # own format, with a space before the time), PostgreSQL's COPY parses it.
+        if kind is ColumnType.DATE:
+            iso = np.datetime_as_string(series.to_numpy(dtype="datetime64[D]"), unit="D")
+        else:
+            iso = np.datetime_as_string(series.to_numpy(dtype="datetime64[us]"), unit="us")
+        text = np.char.replace(iso, "T", " ")
+        out: np.ndarray[Any, Any] = text.astype(object)
+    elif kind is ColumnType.TEXT:
+        out = series.to_numpy(dtype=object)
+    elif kind is ColumnType.INTEGER:
+        out = series.to_numpy(dtype=object) if missing.any() else series.to_numpy()
     else:
-        converted = series.map(str, na_action="ignore")
-    return list(converted.astype(object).where(present, None).tolist())
+        out = series.to_numpy(dtype=object)
+    if missing.any():
+        out = out.astype(object)
+        out[missing] = None
+    return list(out.tolist())
 
 
-def _to_datetimes(series: pd.Series[Any], name: str) -> pd.Series[Any]:
-    if ptypes.is_datetime64_any_dtype(series.dtype):
-        return series
-    try:
-        return pd.to_datetime(series, errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise LoadError(f"column {name!r}: {exc}") from None
+def swap_in(
+    connection: Connection,
+    staging: Table,
+    final_name: str,
+    date_column: str,
+    key: Sequence[str] = (),
+) -> None:
+    """Replace `final_name` with the staging table, and index it."""
+    if inspect(connection).has_table(final_name):
+        Table(final_name, MetaData()).drop(connection)
+    rename_table(connection, staging.name, final_name)
+    # Indexed after the bulk insert (faster) and after the swap, because index
+    # names are per schema and the old table's index is gone only now.
+    _index(connection, final_name, [date_column], f"ix_{final_name}_date", unique=False)
+    if key:
+        _index(connection, final_name, list(key), f"ux_{final_name}_key", unique=True)
 
 
-def _to_numbers(series: pd.Series[Any], name: str, *, whole: bool) -> pd.Series[Any]:
-    if (whole and ptypes.is_integer_dtype(series.dtype)) or (
-        not whole and ptypes.is_float_dtype(series.dtype)
-    ):
-        return series
-    numbers = pd.to_numeric(series, errors="coerce")
-    not_numeric = series.notna() & numbers.isna()
-    if not_numeric.any():
-        _raise_bad_value(series, not_numeric, name, "is not a number")
-    if whole:
-        fractional = numbers.notna() & (numbers % 1 != 0)
-        if fractional.any():
-            _raise_bad_value(series, fractional, name, "is not a whole number")
-        return numbers.astype("Int64")
-    return numbers.astype("float64")
+def _index(
+    connection: Connection, table: str, columns: list[str], name: str, *, unique: bool
+) -> None:
+    target = Table(table, MetaData(), *(Column(column) for column in columns))
+    Index(fit_identifier(connection, name), *target.columns, unique=unique).create(connection)
 
 
-def _to_booleans(series: pd.Series[Any], name: str) -> pd.Series[Any]:
-    if ptypes.is_bool_dtype(series.dtype):
-        return series
-    not_bool = series.notna() & ~series.map(lambda value: isinstance(value, bool))
-    if not_bool.any():
-        _raise_bad_value(series, not_bool, name, "is not true/false")
-    return series
-
-
-def _raise_bad_value(series: pd.Series[Any], bad: pd.Series[bool], name: str, problem: str) -> None:
-    value = series[bad].iloc[0]
-    if isinstance(value, np.generic):  # repr 2.5, not np.float64(2.5)
-        value = value.item()
-    raise LoadError(
-        f"column {name!r}: value {value!r} {problem}, but the column's type was set "
-        "from the first batch of rows; make the column's values consistent"
+def copy_rows(connection: Connection, source: Table, final_name: str, schema: Schema) -> None:
+    """INSERT INTO final SELECT the schema's columns FROM source (inside the database)."""
+    target = table_for(final_name, schema)
+    names = list(schema)
+    connection.execute(
+        insert(target).from_select(names, select(*(source.c[name] for name in names)))
     )
+
+
+def delete_window(
+    connection: Connection, final_name: str, schema: Schema, cursor: str, cutoff: object
+) -> int:
+    """Delete the rows whose `cursor` is at or past `cutoff`; return how many."""
+    final = table_for(final_name, schema)
+    result = connection.execute(delete(final).where(final.c[cursor] >= cutoff))
+    return max(result.rowcount, 0)
+
+
+def max_value(connection: Connection, final_name: str, schema: Schema, column: str) -> Any:
+    table = table_for(final_name, schema)
+    return connection.execute(select(func.max(table.c[column]))).scalar()
+
+
+def rejects_table(name: str) -> Table:
+    return Table(
+        name,
+        MetaData(),
+        Column("load_run_id", Integer, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("origin", Text),
+        Column("row_number", BigInteger),
+        Column("column_name", Text),
+        Column("reason", Text, nullable=False),
+        Column("value", Text),
+        Column("raw_values", Text, nullable=False),  # the whole row as JSON text
+    )
+
+
+def write_rejects(connection: Connection, name: str, rows: list[dict[str, Any]]) -> None:
+    """Append quarantined rows to `raw_<table>__rejected`, creating it when needed."""
+    if not rows:
+        return
+    check_identifier_length(connection, name)
+    table = rejects_table(name)
+    table.create(connection, checkfirst=True)
+    for row in rows:
+        row["raw_values"] = json.dumps(row["raw_values"], default=str, ensure_ascii=False)
+    connection.execute(insert(table), rows)
+
+
+def replace_raw_table(
+    engine: Engine, table: str, frames: Iterable[pd.DataFrame], date_column: str
+) -> int:
+    """Replace `raw_<table>` with the rows of `frames`; return the row count.
+
+    For callers that already hold DataFrames (tests, generated data): column types
+    come from the first frame, later frames are converted to them, and any value
+    that does not fit stops the load with a `LoadError` naming it.
+    """
+    from wbr.ingest.frames import load_frames  # the ingest layer does the typing
+
+    return load_frames(engine, table, frames, date_column)

@@ -23,10 +23,20 @@ def upgrade() -> None:
         batch.add_column(sa.Column("rows_rejected", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("watermark", sa.String(64), nullable=True))
         batch.add_column(sa.Column("mode", sa.String(16), nullable=True))
+        batch.add_column(sa.Column("rows_read", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("window_start", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("warnings", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("pid", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("host", sa.String(255), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("load_runs") as batch:
+        batch.drop_column("host")
+        batch.drop_column("pid")
+        batch.drop_column("warnings")
+        batch.drop_column("window_start")
+        batch.drop_column("rows_read")
         batch.drop_column("mode")
         batch.drop_column("watermark")
         batch.drop_column("rows_rejected")

@@ -1,4 +1,4 @@
-"""Loading CSV sources into raw tables, on SQLite and PostgreSQL."""
+"""Loading CSV sources into raw tables, on SQLite and PostgreSQL (formerly test_csv_connector)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Date, Engine, MetaData, Table, inspect, select
 
 import connectors.csv_file
-from connectors.base import ConnectorError, LoadReport
+from connectors.base import ConnectorError
 from connectors.csv_file import CsvConnector
 from connectors.registry import available_connectors, connector_for
 from wbr.errors import ConfigError, LoadError
-from wbr.ingest import ingest
+from wbr.ingest import LoadReport, ingest
 from wbr.registry.models import CsvSource, Deck, Registry, Section
 from wbr.store import load_runs, raw_table_name, replace_raw_table
 
@@ -107,11 +107,10 @@ def test_reload_replaces_rows(store_engine: Engine, orders_csv: Path) -> None:
 
 @pytest.mark.parametrize("chunk_rows", [50_000, 2], ids=["one-chunk", "many-chunks"])
 def test_bad_date_names_line_and_value_and_keeps_old_table(
-    store_engine: Engine, orders_csv: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+    store_engine: Engine, orders_csv: Path, chunk_rows: int
 ) -> None:
     # With 2-row chunks, rows before the bad one are already inserted when it fails.
-    monkeypatch.setattr(connectors.csv_file, "CHUNK_ROWS", chunk_rows)
-    registry = _registry(orders=_source())
+    registry = _registry(orders=_source(batch_rows=chunk_rows))
     ingest(store_engine, registry, orders_csv.parent)
     orders_csv.write_text(BAD_DATE_CSV)
 
@@ -132,23 +131,22 @@ def test_bad_date_names_line_and_value_and_keeps_old_table(
 
 
 def test_line_numbers_count_quoted_newlines_and_blank_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_engine: Engine, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(connectors.csv_file, "CHUNK_ROWS", 2)
     (tmp_path / "notes.csv").write_text(
         'date,note\n2024-01-01,"two\nlines"\n\n2024-01-02,ok\n2024-01-03,ok\n2024-01-0x,bad\n'
     )
-    connector = CsvConnector("notes", _source("notes.csv"), tmp_path)
-    with pytest.raises(ConnectorError) as raised:
-        list(connector.extract())
-    assert raised.value.line == 7
-    assert raised.value.value == "2024-01-0x"
+    registry = _registry(notes=_source("notes.csv", batch_rows=2))
+    with pytest.raises(LoadError) as raised:
+        ingest(store_engine, registry, tmp_path)
+    assert "line 7: column 'date': value '2024-01-0x' is not a date" in str(raised.value)
+    assert "'2024-01-0x'" in str(raised.value)
 
 
-def test_empty_date_is_reported_with_its_line(tmp_path: Path) -> None:
+def test_empty_date_is_reported_with_its_line(store_engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "orders.csv").write_text("date,orders\n2024-01-01,1\n,2\n")
-    with pytest.raises(ConnectorError, match=r"line 3: date column 'date' is empty"):
-        list(CsvConnector("orders", _source(), tmp_path).extract())
+    with pytest.raises(LoadError, match=r"line 3: date column 'date' is empty"):
+        ingest(store_engine, _registry(orders=_source()), tmp_path)
 
 
 def test_date_format_is_used(store_engine: Engine, tmp_path: Path) -> None:
@@ -247,8 +245,8 @@ def test_registry_finds_the_builtin_csv_connector(tmp_path: Path) -> None:
     assert isinstance(connector, CsvConnector)
     assert connector.kind == "csv"
     # A kind no installed connector handles (the models would reject it on load).
-    unknown = CsvSource.model_construct(kind="parquet", path="x", date_column="date")  # type: ignore[arg-type]
-    with pytest.raises(ConnectorError, match="no connector for kind 'parquet'"):
+    unknown = CsvSource.model_construct(kind="xlsx", path="x", date_column="date")  # type: ignore[arg-type]
+    with pytest.raises(ConnectorError, match="no connector for kind 'xlsx'"):
         connector_for("orders", unknown, tmp_path)
 
 
@@ -259,7 +257,7 @@ def test_load_report_is_frozen() -> None:
         report.rows = 2  # type: ignore[misc]
 
 
-def test_connectors_import_only_their_interface_and_the_registry_models() -> None:
+def test_connectors_import_only_their_interface_and_the_source_models() -> None:
     folder = Path(connectors.csv_file.__file__).parent
     for module in folder.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
@@ -270,7 +268,7 @@ def test_connectors_import_only_their_interface_and_the_registry_models() -> Non
                 names = [node.module]
             for name in names:
                 if name == "wbr" or name.startswith("wbr."):
-                    assert name == "wbr.registry.models", f"{module.name} imports {name}"
+                    assert name == "wbr.registry.sources", f"{module.name} imports {name}"
 
 
 @pytest.mark.parametrize(

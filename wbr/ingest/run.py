@@ -1,0 +1,169 @@
+"""Load declared sources into their raw tables, recording every run.
+
+Each source is loaded in its own transaction (`wbr.ingest.load`): a failure
+leaves that source's previous table untouched, records the run as failed with
+its message in `load_runs`, and stops with a `LoadError`. Secrets named by the
+source never reach a message or the load history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from connectors.base import Batch, ConnectorError
+from connectors.registry import connector_for
+from wbr.errors import ConfigError, LoadError
+from wbr.ingest.load import SourceLoad, plan_load
+from wbr.ingest.report import LoadReport
+from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
+from wbr.ingest.secrets import redact
+from wbr.registry.models import Registry
+from wbr.registry.sources import SourceBase, SqlSource
+from wbr.store import raw
+from wbr.store.dialect import lock_table_loads
+
+
+class LoadObserver(Protocol):
+    """Told about each source's progress (the CLI's progress bars are one)."""
+
+    def started(self, source: str) -> None: ...
+
+    def advanced(self, source: str, rows: int, done: float | None) -> None:
+        """`rows` more rows are written to the store; `done` is the fraction read, if known."""
+        ...
+
+    def finished(self, source: str, report: LoadReport | None) -> None: ...
+
+
+def ingest(
+    engine: Engine,
+    registry: Registry,
+    base_dir: Path,
+    sources: Sequence[str] | None = None,
+    progress: bool = False,
+    *,
+    full: bool = False,
+    observer: LoadObserver | None = None,
+) -> list[LoadReport]:
+    """Load `sources` (default: all, in declaration order); stop at the first failure.
+
+    `full` reloads every source whole, ignoring watermarks. `progress` shows a
+    progress bar per source on stderr.
+    """
+    names = list(registry.sources) if sources is None else list(sources)
+    unknown = [name for name in names if name not in registry.sources]
+    if unknown:
+        known = ", ".join(registry.sources) or "none"
+        raise ConfigError(f"unknown source(s): {', '.join(unknown)}. Declared sources: {known}")
+    if progress and observer is None:
+        from wbr.ingest.progress import progress_bars
+
+        with progress_bars() as bars:
+            return _load_all(engine, registry, base_dir, names, full, bars)
+    return _load_all(engine, registry, base_dir, names, full, observer)
+
+
+def _load_all(
+    engine: Engine,
+    registry: Registry,
+    base_dir: Path,
+    names: list[str],
+    full: bool,
+    observer: LoadObserver | None,
+) -> list[LoadReport]:
+    reports = []
+    for name in names:
+        if observer is not None:
+            observer.started(name)
+        report = None
+        try:
+            report = load_source(engine, name, registry.sources[name], base_dir, full, observer)
+        finally:
+            if observer is not None:
+                observer.finished(name, report)
+        reports.append(report)
+    return reports
+
+
+def load_source(
+    engine: Engine,
+    name: str,
+    source: SourceBase,
+    base_dir: Path,
+    full: bool = False,
+    observer: LoadObserver | None = None,
+) -> LoadReport:
+    """Load one source in one transaction; record the run either way."""
+    table = raw.raw_table_name(source.table_name(name))
+    raw.check_identifier_length(engine, table + raw.STAGING_SUFFIX)
+    started_at = now()
+    run_id = start_run(engine, name, table, started_at)
+    secrets = source.secret_env_names()
+    try:
+        connector = connector_for(name, _with_store_url(source, engine), base_dir)
+        with engine.begin() as connection:
+            lock_table_loads(connection, table)
+            plan = plan_load(connection, name, source, full)
+            load = SourceLoad(connection, name, source, plan, run_id)
+            for item in connector.extract(plan.cutoff):
+                batch = item if isinstance(item, Batch) else Batch(item)
+                load.add(batch)
+                if observer is not None:
+                    observer.advanced(name, len(batch.frame), batch.done)
+            outcome = load.finish()
+            column = source.cursor or source.date_column
+            schema = raw.table_schema(connection, table) or {}
+            newest = raw.max_value(connection, table, schema, column) if column in schema else None
+            watermark = None if newest is None else _iso(newest)
+            values = {key: value for key, value in outcome.items() if key != "rows_deleted"}
+            finish_run(connection, run_id, {**values, "status": SUCCEEDED, "watermark": watermark})
+    except (ConnectorError, LoadError, SQLAlchemyError) as exc:
+        message = redact(_describe_failure(name, table, exc), secrets)
+        fail_run(engine, run_id, message)
+        raise LoadError(message) from None
+    except BaseException as exc:
+        # Ctrl-C or a bug: the run must not stay "running" forever.
+        status = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else FAILED
+        fail_run(engine, run_id, redact(f"{type(exc).__name__}: {exc}", secrets), status)
+        raise
+    warnings = tuple(outcome["warnings"].split("\n")) if outcome["warnings"] else ()
+    return LoadReport(
+        source=name,
+        table=table,
+        rows=outcome["rows_loaded"],
+        started_at=started_at,
+        finished_at=now(),
+        mode=outcome["mode"],
+        rows_read=outcome["rows_read"],
+        rows_rejected=outcome["rows_rejected"],
+        watermark=watermark,
+        window_start=outcome["window_start"],
+        warnings=warnings,
+    )
+
+
+def _with_store_url(source: SourceBase, engine: Engine) -> SourceBase:
+    """A `sql` source with `store: true` reads the store itself: give it the store's URL."""
+    if isinstance(source, SqlSource) and source.store:
+        url = engine.url.render_as_string(hide_password=False)
+        return source.model_copy(update={"url": url, "store": False})
+    return source
+
+
+def _iso(value: object) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(value)
+
+
+def _describe_failure(name: str, table: str, exc: Exception) -> str:
+    if isinstance(exc, ConnectorError | LoadError):
+        return str(exc)  # already names the source, and the file and line where it can
+    if isinstance(exc, DBAPIError):
+        # The driver's own message; SQLAlchemy's adds the SQL and a batch of parameters.
+        return f"source {name!r}, table {table!r}: database error: {exc.orig}".strip()
+    return f"source {name!r}, table {table!r}: {exc}"
