@@ -118,3 +118,53 @@ metric_series = Table(
 def is_app_table(name: str | None) -> bool:
     """True for tables the migrations own, false for raw tables loaded from sources."""
     return bool(name) and not str(name).startswith(RAW_TABLE_PREFIX)
+
+
+# Added in 0003: anomaly detection (wbr/anomalies). A flag's identity is
+# (metric, week_ending, detector): a refresh updates the row in place, and a
+# flag that no longer fires is marked resolved, never deleted, so whatever is
+# attached to its id survives.
+FLAG_STATUSES = ("open", "explained", "resolved")
+SEVERITIES = ("low", "medium", "high")
+
+detection_runs = Table(
+    "detection_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),  # one of RUN_STATUSES
+    Column("metrics_scored", Integer, nullable=True),
+    Column("flags_open", Integer, nullable=True),
+    Column("flags_resolved", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+anomaly_flags = Table(
+    "anomaly_flags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("metric", String(200), nullable=False),
+    Column("week_ending", Date, nullable=False),
+    Column("detector", String(32), nullable=False),  # wow, robust, seasonal
+    Column("status", String(16), nullable=False),  # one of FLAG_STATUSES
+    Column("expected", Float, nullable=False),
+    Column("lower_bound", Float, nullable=False),
+    Column("upper_bound", Float, nullable=False),
+    Column("actual", Float, nullable=False),
+    Column("deviation", Float, nullable=False),  # actual - expected
+    Column("deviation_pct", Float, nullable=True),  # None for a zero expectation
+    Column("score", Float, nullable=False),  # signed, in band half-widths
+    Column("severity", String(16), nullable=False),  # one of SEVERITIES
+    Column("is_bad", Boolean, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("explained_by", String(200), nullable=True),  # a known event's name
+    Column("comparison_week", Date, nullable=True),
+    Column("contributors", Text, nullable=True),  # JSON: the root-cause hint
+    Column("run_id", Integer, nullable=False),  # the detection run that last wrote it
+    Column("first_detected_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_anomaly_flags_identity", "metric", "week_ending", "detector", unique=True),
+    # The deck reads "all flags of this week".
+    Index("ix_anomaly_flags_week_ending", "week_ending"),
+)

@@ -1,0 +1,227 @@
+"""The detectors: one small interface, four built-ins.
+
+A detector takes a regular series (one value per period, NaN where a period is
+missing or incomplete) and returns, per period, what it expected, the band it
+allows, and whether the value fell outside. Turning that into flags (events,
+minimum volume, direction, explanations) is `wbr.anomalies.series`' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+from wbr.anomalies.baseline import Bools, Floats, ScoringParams, SequentialScorer
+from wbr.anomalies.model import DetectorName
+from wbr.anomalies.seasonal import block_starts, cleaned_history, fit_block
+from wbr.registry.anomaly_settings import AnomalySettings, KnownEvent
+
+# Band half-width in noise sigmas at sensitivity 1 (before the small-sample
+# widening), chosen on the benchmark (benchmarks/anomaly; docs/anomalies.md):
+# about 1 false alarm per 100 metric-weeks on clean series.
+DEFAULT_Z = 3.0
+DEFAULT_WOW_THRESHOLD_PCT = 10.0  # the week-over-week rule's default
+# The noise is at least 0.2 % of the level (a band of at least +-0.7 % at the
+# default sensitivity): a leader does not discuss a 0.5 % move of a smooth metric.
+RELATIVE_NOISE_FLOOR = 0.002
+# Auto adds last year's pattern only when each season's detrended shape repeats
+# the one before (median correlation): a trend's step or an incident that STL
+# took for seasonality does not repeat, and would only add noise.
+PATTERN_REPEAT_FOR_AUTO = 0.3
+SPARSE_ZERO_SHARE = 0.2  # auto: this share of zeros, or a median under 10, is sparse
+SPARSE_MEDIAN = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """The grain of a series: what is comparable and how long a season is."""
+
+    name: str  # "week" or "day", used in explanations
+    season: int  # periods per seasonal cycle (a year of weeks; a week of days)
+    step: int  # without a pattern, comparable periods are this far apart
+    yearly: bool  # the season is a year: align holidays, keep recurring flags
+    new_level: tuple[int, int]  # (flags, out of this many periods) that make a new level
+
+
+# Four weeks off the level is a new level; four days (a long holiday weekend) is not.
+WEEKLY = Cadence("week", 52, 1, yearly=True, new_level=(4, 4))
+DAILY = Cadence("day", 7, 7, yearly=False, new_level=(10, 14))
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInput:
+    values: Floats  # original scale, NaN where missing or incomplete
+    dates: Sequence[date]  # period ends, evenly spaced
+    cadence: Cadence
+    counts: bool  # whole-number counts: Poisson noise at least
+    known: Bools  # periods in a known event: scored, never part of a baseline
+    one_off: Bools  # periods in a known event that does not recur: not a pattern
+    events: Sequence[KnownEvent] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Estimates:
+    """Per period: who scored it, what it expected, the band, and the verdict."""
+
+    detector: list[DetectorName | None]  # None: not scored (no history, missing)
+    expected: Floats
+    lower: Floats
+    upper: Floats
+    score: Floats  # signed distance from expected in band half-widths
+    fired: Bools
+    baseline_size: Sequence[int]  # comparable periods in the baseline (0 for wow)
+
+
+class Detector(Protocol):
+    name: str
+
+    def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates: ...
+
+
+class WeekOverWeek:
+    """The simple baseline: a change from the previous comparable period beyond a threshold."""
+
+    name = DetectorName.WEEK_OVER_WEEK.value
+
+    def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates:
+        values, step = series.values, series.cadence.step
+        previous = np.full(len(values), np.nan)
+        previous[step:] = values[:-step]
+        if settings.wow_threshold_abs is not None:
+            half = np.full(len(values), settings.wow_threshold_abs / settings.sensitivity)
+        else:
+            pct = settings.wow_threshold_pct or DEFAULT_WOW_THRESHOLD_PCT
+            half = np.abs(previous) * pct / 100 / settings.sensitivity
+        scored = ~np.isnan(values) & ~np.isnan(previous) & (half > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(scored, (values - previous) / half, np.nan)
+        detector: list[DetectorName | None] = [
+            DetectorName.WEEK_OVER_WEEK if ok else None for ok in scored
+        ]
+        return Estimates(
+            detector,
+            np.where(scored, previous, np.nan),
+            np.where(scored, previous - half, np.nan),
+            np.where(scored, previous + half, np.nan),
+            score,
+            scored & (np.abs(np.nan_to_num(score)) >= 1),
+            [1 if ok else 0 for ok in scored],
+        )
+
+
+def _uses_log(values: Floats) -> bool:
+    finite = values[~np.isnan(values)]
+    return bool(len(finite)) and bool(np.all(finite > 0))
+
+
+def is_sparse(values: Floats) -> bool:
+    finite = values[~np.isnan(values)]
+    if not len(finite):
+        return False
+    return bool(np.mean(finite == 0) >= SPARSE_ZERO_SHARE or np.median(finite) < SPARSE_MEDIAN)
+
+
+def _run(
+    series: SeriesInput, settings: AnomalySettings, seasonal: bool, min_strength: float
+) -> Estimates:
+    """Score with the sequential scorer, adding last year's pattern where `seasonal` allows.
+
+    A block whose pattern repeats less than `min_strength` is scored robustly. With
+    a pattern removed, consecutive periods are comparable (for days: yesterday,
+    weekday-adjusted); days before a weekday pattern is known are not scored.
+    """
+    values, cadence = series.values, series.cadence
+    n = len(values)
+    log = _uses_log(values) and not (seasonal is False and is_sparse(values))
+    x = np.log(values) if log else values.copy()
+    step = 1 if seasonal else cadence.step
+    params = ScoringParams(
+        window=settings.baseline_weeks,
+        step=step,
+        z=DEFAULT_Z / settings.sensitivity,
+        counts=series.counts,
+        log=log,
+        relative_noise_floor=RELATIVE_NOISE_FLOOR,
+        new_level_window=cadence.new_level[1],
+        new_level_flags=cadence.new_level[0],
+    )
+    scorer = SequentialScorer(x, ~series.known, params)
+    names: list[DetectorName] = [DetectorName.ROBUST] * n
+    zeros = np.zeros(n)
+    starts = block_starts(x, cadence.season) if seasonal else []
+    scorer.score(0, starts[0] if starts else n, zeros, scorable=step == cadence.step)
+    for start in starts:
+        end = min(start + cadence.season, n)
+        history = cleaned_history(
+            x, scorer.expected, scorer.fired, series.one_off, start, cadence.season, cadence.yearly
+        )
+        fit = fit_block(
+            history,
+            series.dates,
+            start,
+            end,
+            cadence.season,
+            settings.holidays,
+            series.events,
+            cadence.yearly,
+        )
+        if fit is not None and fit.strength >= min_strength:
+            scorer.score(start, end, fit.season)
+            names[start:end] = [DetectorName.SEASONAL] * (end - start)
+        else:
+            scorer.score(start, end, zeros)
+    return _estimates(x, log, scorer, names)
+
+
+def _estimates(
+    x: Floats, log: bool, scorer: SequentialScorer, names: list[DetectorName]
+) -> Estimates:
+    expected, half = scorer.expected, scorer.half_width
+    lower, upper = expected - half, expected + half
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = (x - expected) / half
+    if log:
+        expected, lower, upper = np.exp(expected), np.exp(lower), np.exp(upper)
+    detector: list[DetectorName | None] = [
+        None if np.isnan(e) else name for e, name in zip(scorer.expected, names, strict=True)
+    ]
+    sizes = [int(size) for size in scorer.baseline_size]
+    return Estimates(detector, expected, lower, upper, score, scorer.fired.copy(), sizes)
+
+
+class Robust:
+    """The median of recent comparable periods, with process-behaviour natural limits."""
+
+    name = DetectorName.ROBUST.value
+
+    def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates:
+        return _run(series, settings, seasonal=False, min_strength=0.0)
+
+
+class Seasonal:
+    """Recent level plus last year's pattern (robust STL); robust until two seasons exist."""
+
+    name = DetectorName.SEASONAL.value
+
+    def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates:
+        return _run(series, settings, seasonal=True, min_strength=0.0)
+
+
+class Auto:
+    """Seasonal where the history shows a clear pattern; robust otherwise and for sparse series."""
+
+    name = "auto"
+
+    def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates:
+        if is_sparse(series.values):
+            return _run(series, settings, seasonal=False, min_strength=0.0)
+        return _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
+
+
+DETECTORS: dict[str, Detector] = {
+    detector.name: detector for detector in (WeekOverWeek(), Robust(), Seasonal(), Auto())
+}

@@ -1,0 +1,216 @@
+"""Flags in the SQL store: written idempotently, read by the deck.
+
+A flag's identity is (metric, week_ending, detector). `write_flags` updates a
+flag that fires again in place (same id, so notes attached to it survive),
+inserts a new one, and marks resolved (never deletes) a flag that no longer
+fires. Portable SQLAlchemy Core: SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, RowMapping
+
+from wbr.anomalies.model import Contributor, DetectorName, Flag, FlagStatus, Severity
+from wbr.store.schema import anomaly_flags, detection_runs
+
+Key = tuple[str, date, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    inserted: int
+    updated: int
+    resolved: int
+
+
+def _contributors_json(contributors: Sequence[Contributor]) -> str | None:
+    if not contributors:
+        return None
+    return json.dumps(
+        [
+            {
+                "dimension": c.dimension,
+                "value": c.value,
+                "current": c.current,
+                "comparison": c.comparison,
+                "contribution": c.contribution,
+                "share": c.share,
+            }
+            for c in contributors
+        ]
+    )
+
+
+def _contributors(text: str | None) -> tuple[Contributor, ...]:
+    if not text:
+        return ()
+    return tuple(Contributor(**item) for item in json.loads(text))
+
+
+def _values(flag: Flag, run_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "status": flag.status.value,
+        "expected": flag.expected,
+        "lower_bound": flag.lower,
+        "upper_bound": flag.upper,
+        "actual": flag.actual,
+        "deviation": flag.deviation,
+        "deviation_pct": flag.deviation_pct,
+        "score": flag.score,
+        "severity": flag.severity.value,
+        "is_bad": flag.is_bad,
+        "explanation": flag.explanation,
+        "explained_by": flag.explained_by,
+        "comparison_week": flag.comparison_week,
+        "contributors": _contributors_json(flag.contributors),
+        "run_id": run_id,
+        "updated_at": now,
+    }
+
+
+def write_flags(conn: Connection, flags: Iterable[Flag], run_id: int, now: datetime) -> WriteCounts:
+    """Upsert `flags` by identity; resolve every other unresolved flag. Runs in `conn`."""
+    table = anomaly_flags
+    existing: dict[Key, tuple[int, str]] = {
+        (row.metric, row.week_ending, row.detector): (row.id, row.status)
+        for row in conn.execute(
+            sa.select(
+                table.c.id, table.c.metric, table.c.week_ending, table.c.detector, table.c.status
+            )
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    seen: set[Key] = set()
+    for flag in flags:
+        if flag.key in seen:
+            continue
+        seen.add(flag.key)
+        values = _values(flag, run_id, now)
+        if flag.key in existing:
+            updates.append({"flag_id": existing[flag.key][0], **values})
+        else:
+            identity = {"metric": flag.metric, "week_ending": flag.week_ending}
+            inserts.append(
+                {**identity, "detector": flag.detector.value, "first_detected_at": now, **values}
+            )
+    stale = [
+        {
+            "flag_id": flag_id,
+            "status": FlagStatus.RESOLVED.value,
+            "run_id": run_id,
+            "updated_at": now,
+        }
+        for key, (flag_id, status) in existing.items()
+        if key not in seen and status != FlagStatus.RESOLVED.value
+    ]
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    by_id = table.c.id == sa.bindparam("flag_id")
+    if updates:
+        columns: dict[str, Any] = {
+            name: sa.bindparam(name) for name in updates[0] if name != "flag_id"
+        }
+        conn.execute(table.update().where(by_id).values(columns), updates)
+    if stale:
+        columns = {name: sa.bindparam(name) for name in ("status", "run_id", "updated_at")}
+        conn.execute(table.update().where(by_id).values(columns), stale)
+    return WriteCounts(len(inserts), len(updates), len(stale))
+
+
+def start_run(engine: Engine, now: datetime) -> int:
+    with engine.begin() as conn:
+        run_id: int = conn.execute(
+            detection_runs.insert()
+            .values(started_at=now, status="running")
+            .returning(detection_runs.c.id)
+        ).scalar_one()
+    return run_id
+
+
+def finish_run(engine: Engine, run_id: int, now: datetime, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            detection_runs.update()
+            .where(detection_runs.c.id == run_id)
+            .values(finished_at=now, **values)
+        )
+
+
+def _flag(row: RowMapping) -> Flag:
+    return Flag(
+        metric=row["metric"],
+        week_ending=row["week_ending"],
+        detector=DetectorName(row["detector"]),
+        expected=row["expected"],
+        lower=row["lower_bound"],
+        upper=row["upper_bound"],
+        actual=row["actual"],
+        deviation=row["deviation"],
+        deviation_pct=row["deviation_pct"],
+        score=row["score"],
+        severity=Severity(row["severity"]),
+        is_bad=bool(row["is_bad"]),
+        explanation=row["explanation"],
+        explained_by=row["explained_by"],
+        status=FlagStatus(row["status"]),
+        comparison_week=row["comparison_week"],
+        contributors=_contributors(row["contributors"]),
+        id=row["id"],
+    )
+
+
+def _current(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
+        sa.select(anomaly_flags)
+        .where(where, anomaly_flags.c.status != FlagStatus.RESOLVED.value)
+        .order_by(anomaly_flags.c.metric, anomaly_flags.c.week_ending, anomaly_flags.c.detector)
+    )
+
+
+def flags_for_week(engine: Engine, week_ending: date) -> dict[str, list[Flag]]:
+    """Metric name -> the flags of that week as the newest detection run left them.
+
+    Open and explained flags; resolved ones (that no longer fire) are left out.
+    """
+    result: dict[str, list[Flag]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(_current(anomaly_flags.c.week_ending == week_ending)).mappings():
+            result.setdefault(row["metric"], []).append(_flag(row))
+    return result
+
+
+def flags_for_metric(engine: Engine, metric: str) -> list[Flag]:
+    """One metric's current flags over its whole history, oldest first (chart markers)."""
+    with engine.connect() as conn:
+        rows = conn.execute(_current(anomaly_flags.c.metric == metric)).mappings()
+        return [_flag(row) for row in rows]
+
+
+def flag_by_id(engine: Engine, flag_id: int) -> Flag | None:
+    """A flag by its store id, whatever its status (for notes attached to it)."""
+    with engine.connect() as conn:
+        row = (
+            conn.execute(sa.select(anomaly_flags).where(anomaly_flags.c.id == flag_id))
+            .mappings()
+            .first()
+        )
+    return _flag(row) if row is not None else None
+
+
+__all__ = [
+    "WriteCounts",
+    "finish_run",
+    "flag_by_id",
+    "flags_for_metric",
+    "flags_for_week",
+    "start_run",
+    "write_flags",
+]
