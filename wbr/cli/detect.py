@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wbr.cli.common import (
+    Workspace,
     database_option,
     open_project,
     parse_week,
@@ -18,6 +19,7 @@ from wbr.cli.common import (
 
 if TYPE_CHECKING:  # wbr.anomalies imports statsmodels: only when the command runs
     from wbr.anomalies.model import Flag
+    from wbr.anomalies.project import DetectionReport
     from wbr.registry.anomaly_settings import KnownEvent
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -142,12 +144,10 @@ def detect(
         _detect_project(registry_file, database_url, parse_week(week_ending), output)
 
 
-def _detect_project(
-    registry_file: Path, database_url: str | None, week: date | None, output: Path | None
-) -> None:
-    from wbr.anomalies import detect_project, flags_for_week
+def run_detection(workspace: Workspace) -> DetectionReport:
+    """Score the project's stored weeks and say what was found (used by refresh and demo)."""
+    from wbr.anomalies import detect_project
 
-    workspace = open_project(registry_file, database_url)
     report = detect_project(workspace.engine, workspace.registry)
     explained = sum(flag.explained_by is not None for flag in report.flags)
     click.echo(
@@ -157,6 +157,16 @@ def _detect_project(
     )
     for warning in report.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
+    return report
+
+
+def _detect_project(
+    registry_file: Path, database_url: str | None, week: date | None, output: Path | None
+) -> None:
+    from wbr.anomalies import flags_for_week
+
+    workspace = open_project(registry_file, database_url)
+    report = run_detection(workspace)
     shown = week or report.latest_week
     if shown is None:
         return

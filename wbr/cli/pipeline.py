@@ -16,6 +16,7 @@ from wbr.cli.common import (
     registry_option,
     reports_errors,
 )
+from wbr.cli.detect import run_detection
 from wbr.cli.sources import run_ingest
 
 
@@ -57,10 +58,11 @@ def _compute(workspace: Workspace, full: bool = False) -> None:
 @database_option
 @reports_errors
 def refresh(registry_file: Path, database_url: str | None) -> None:
-    """Ingest every source, then compute: the weekly job."""
+    """Ingest every source, compute what changed, then flag anomalies: the weekly job."""
     workspace = open_project(registry_file, database_url)
     run_ingest(workspace, None)
     _compute(workspace)
+    run_detection(workspace)
 
 
 @click.command()
@@ -139,7 +141,7 @@ def demo(
     seed: int,
     no_serve: bool,
 ) -> None:
-    """Generate the demo retailer's data, load it, compute it, and serve the deck."""
+    """Generate the demo retailer's data, load it, compute it, flag anomalies, serve the deck."""
     from wbr.demo.generate import generate_demo_data
 
     data_dir = registry_file.resolve().parent / "demo" / "data"
@@ -148,6 +150,7 @@ def demo(
     workspace = open_project(registry_file, database_url)
     run_ingest(workspace, None)
     _compute(workspace)
+    run_detection(workspace)
     if not no_serve:
         _serve(workspace, host, port)
 

@@ -16,7 +16,8 @@ from wbr import calendar as cal
 from wbr.calendar import Period
 from wbr.comparisons import compare, variance_to_plan
 from wbr.compute.run import stored_week_endings
-from wbr.deck.model import BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
+from wbr.deck.anomalies import anomaly_notes
+from wbr.deck.model import AnomalyNote, BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
 from wbr.deck.tables import six_week_table, twelve_month_table
 from wbr.deck.values import DeckPeriods, Lookup, fill_on_demand, load_values
 from wbr.errors import ConfigError
@@ -72,7 +73,13 @@ def _point(
     )
 
 
-def _chart(metric: Metric, periods: DeckPeriods, lookup: Lookup, view: MonthlyView) -> Chart:
+def _chart(
+    metric: Metric,
+    periods: DeckPeriods,
+    lookup: Lookup,
+    view: MonthlyView,
+    anomalies: tuple[AnomalyNote, ...],
+) -> Chart:
     name = metric.name
     plan = _Plan(metric, lookup)
     weeks = tuple(
@@ -138,6 +145,7 @@ def _chart(metric: Metric, periods: DeckPeriods, lookup: Lookup, view: MonthlyVi
         box=box,
         plan=plan_box,
         tables=tables,
+        anomalies=anomalies,
     )
 
 
@@ -179,10 +187,15 @@ def build_deck(engine: Engine, registry: Registry, week_ending: date | None = No
     values = load_values(engine, needed, all_periods)
     fill_on_demand(engine, registry, values, all_periods, needed)
     lookup = Lookup(values, week_ending)
+    weeks_shown = [week.end for week in next(iter(periods_by_view.values())).weeks]
+    notes = anomaly_notes(engine, weeks_shown)
     sections = tuple(
         Section(
             section.title,
-            tuple(_chart(by_name[n], periods_by_view[view], lookup, view) for n in section.metrics),
+            tuple(
+                _chart(by_name[n], periods_by_view[view], lookup, view, notes.get(n, ()))
+                for n in section.metrics
+            ),
         )
         for section, view in zip(registry.deck.sections, views, strict=True)
     )

@@ -90,6 +90,26 @@ class MetricTable:
 
 
 @dataclass(frozen=True, slots=True)
+class AnomalyNote:
+    """A week the detector flagged, as the deck shows it: one sentence and the numbers."""
+
+    week_ending: date
+    detector: str  # "robust", "seasonal" or "wow"
+    status: str  # "open" (the owner explains it) or "explained" (a known event)
+    severity: str  # "low", "medium" or "high"
+    is_bad: bool  # whether the move is bad for the business, given the metric's direction
+    expected: float
+    lower: float
+    upper: float
+    actual: float
+    deviation_pct: float | None
+    explanation: str  # "expected 41.2K ± 2.10K from …; got 35.0K, −15.0%"
+    explained_by: str | None  # the known event's name
+    drivers: tuple[str, ...]  # root-cause hints: "category=Electronics (85 % of the change)"
+    flag_id: int | None  # the stored flag, for notes attached to it
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """A 6-12 chart for one metric, with its box of totals and who owns it."""
 
@@ -108,6 +128,7 @@ class Chart:
     box: BoxTotals
     plan: PlanBox | None = None  # None when the metric has no target
     tables: tuple[MetricTable, ...] = ()  # the 6-week table and the 12-month table
+    anomalies: tuple[AnomalyNote, ...] = ()  # flagged weeks among the six shown, oldest first
 
     @property
     def x_labels(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from wbr.deck.model import (
     JSON_SCHEMA_VERSION,
+    AnomalyNote,
     BoxTotals,
     Change,
     Chart,
@@ -107,6 +108,16 @@ def _table(body: dict[str, Any]) -> MetricTable:
     )
 
 
+def _anomaly(body: dict[str, Any]) -> AnomalyNote:
+    return AnomalyNote(
+        **{
+            **body,
+            "week_ending": date.fromisoformat(body["week_ending"]),
+            "drivers": tuple(body["drivers"]),
+        }
+    )
+
+
 def _chart(body: dict[str, Any]) -> Chart:
     return Chart(
         metric=body["metric"],
@@ -124,6 +135,7 @@ def _chart(body: dict[str, Any]) -> Chart:
         box=_box(body["box"]),
         plan=_plan(body["plan"]),
         tables=tuple(_table(table) for table in body["tables"]),
+        anomalies=tuple(_anomaly(note) for note in body["anomalies"]),
     )
 
 
