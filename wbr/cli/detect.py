@@ -16,15 +16,18 @@ from wbr.cli.common import (
     registry_option,
     reports_errors,
 )
+from wbr.registry.anomaly_settings import DetectionMethod
+from wbr.registry.models import Unit, Weekday
 
 if TYPE_CHECKING:  # wbr.anomalies imports statsmodels: only when the command runs
     from wbr.anomalies.model import Flag
     from wbr.anomalies.project import DetectionReport
     from wbr.registry.anomaly_settings import KnownEvent
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-UNITS = ("count", "currency", "percent", "ratio", "seconds", "milliseconds", "days")
-METHODS = ("auto", "robust", "seasonal", "wow")
+# The registry's own names, so the CLI cannot drift from metrics.yaml.
+WEEKDAYS = tuple(day.value for day in Weekday)
+UNITS = tuple(unit.value for unit in Unit)
+METHODS = tuple(m.value for m in DetectionMethod if m is not DetectionMethod.OFF)
 TOP_CONTRIBUTORS_SHOWN = 3
 
 
