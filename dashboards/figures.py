@@ -9,6 +9,12 @@ day is incomplete: its value is None (a gap in the line) and a hollow marker at
 the foot of the chart says so on hover. When the metric has a plan, each week or
 month with a target gets a short dark dash at the target, on the same axis as
 that part's actuals.
+
+A flagged week (`Chart.anomalies`) gets a ring around its current-year point, red
+for an open bad move, green for a good one, grey once a known event explains it,
+and a faint band behind it from the expectation's lower to upper bound, so the
+reader sees how far outside its normal range the week fell. Hovering the ring
+shows the detector's sentence.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from typing import Any, Final
 
 import plotly.graph_objects as go
 
+from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD, flag_tone, flagged_point
 from wbr.deck.format import format_value
-from wbr.deck.model import Chart, SeriesPoint
+from wbr.deck.model import AnomalyNote, Chart, SeriesPoint
 
 GAP_LABEL: Final = " "  # the blank category between the weeks and the months
 INCOMPLETE_TEXT: Final = "incomplete: a day is missing"
@@ -34,11 +41,19 @@ INCOMPLETE: Final = "incomplete"
 PLAN_WEEKS: Final = "plan-weeks"
 PLAN_MONTHS: Final = "plan-months"
 PLAN_NAME: Final = "Plan"
+FLAGS: Final = "flags"  # a ring on each flagged week's current-year point
+FLAG_BANDS: Final = "flag-bands"  # the expected range (lower..upper) behind each ring
 
 CY_COLOR: Final = "#1f4e8c"
 PY_COLOR: Final = "#b5b5b5"
 PLAN_COLOR: Final = "#2b2b2b"  # neutral and dark: a target, not a third year
 GRID_COLOR: Final = "#ececec"
+# The flag tones of dashboards/flags.py, in the colours of the box's good and bad changes.
+FLAG_COLORS: Final = {FLAG_BAD: "#c5221f", FLAG_GOOD: "#137333", FLAG_EXPLAINED: "#8a8a90"}
+FLAG_BAND_COLOR: Final = "rgba(31, 78, 140, 0.10)"  # the current year's blue, faint
+FLAG_RING_SIZE: Final = 17  # about twice a current-year dot: a ring around it
+FLAG_RING_WIDTH: Final = 2
+FLAG_BAND_WIDTH: Final = 0.44  # of a category: narrower than the gap between weeks
 AXIS_TEXT_COLOR: Final = "#555555"
 FONT_FAMILY: Final = "Helvetica Neue, Helvetica, Arial, sans-serif"
 CY_LINE_WIDTH: Final = 3
@@ -207,6 +222,54 @@ def _incomplete_trace(chart: Chart) -> go.Scatter:
     )
 
 
+def _flagged(chart: Chart) -> list[tuple[AnomalyNote, SeriesPoint]]:
+    """The chart's flags with the week each one marks (flags of weeks not shown are left out)."""
+    return [
+        (note, point)
+        for note in chart.anomalies
+        if (point := flagged_point(chart, note)) is not None
+    ]
+
+
+def _band_trace(flagged: Sequence[tuple[AnomalyNote, SeriesPoint]]) -> go.Bar:
+    """A faint bar from each flag's lower to upper bound: the week's normal range."""
+    return go.Bar(
+        x=[point.label for _, point in flagged],
+        y=[note.upper - note.lower for note, _ in flagged],
+        base=[note.lower for note, _ in flagged],
+        uid=FLAG_BANDS,
+        name="expected range",
+        showlegend=False,
+        width=FLAG_BAND_WIDTH,
+        marker={"color": FLAG_BAND_COLOR, "line": {"width": 0}},
+        yaxis="y",
+        hoverinfo="skip",
+    )
+
+
+def _ring_trace(flagged: Sequence[tuple[AnomalyNote, SeriesPoint]]) -> go.Scatter:
+    """A ring around each flagged week's current-year point; its hover is the sentence."""
+    colors = [FLAG_COLORS[flag_tone(note)] for note, _ in flagged]
+    return go.Scatter(
+        x=[point.label for _, point in flagged],
+        # On the point the reader sees; at the flag's own value if the week has none.
+        y=[note.actual if point.cy is None else point.cy for note, point in flagged],
+        uid=FLAGS,
+        name="flagged",
+        showlegend=False,
+        mode="markers",
+        marker={
+            "symbol": "circle-open",
+            "size": FLAG_RING_SIZE,
+            "color": colors,
+            "line": {"width": FLAG_RING_WIDTH, "color": colors},
+        },
+        yaxis="y",
+        customdata=[note.explanation for note, _ in flagged],
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+
+
 def _value_axis(chart: Chart, currency_symbol: str, **extra: Any) -> dict[str, Any]:
     axis: dict[str, Any] = {
         "showgrid": True,
@@ -231,7 +294,9 @@ def _value_axis(chart: Chart, currency_symbol: str, **extra: Any) -> dict[str, A
 
 def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go.Figure:
     """The 6-12 chart of `chart`; `year` is the deck's year (its week-ending date's)."""
-    traces = [
+    flagged = _flagged(chart)
+    traces: list[go.Bar | go.Scatter] = [
+        *([_band_trace(flagged)] if flagged else []),  # behind the lines
         *_series_traces(
             chart,
             chart.weeks,
@@ -249,6 +314,7 @@ def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go
             currency_symbol=currency_symbol,
         ),
         *_plan_traces(chart, currency_symbol),
+        *([_ring_trace(flagged)] if flagged else []),  # on top of them
     ]
     if not all(p.cy_complete for p in (*chart.weeks, *chart.months)):
         traces.append(_incomplete_trace(chart))

@@ -7,6 +7,7 @@ the metric name (metric names match `^[a-z][a-z0-9_]*$`, so they are safe in ids
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 
 # Page shell (dashboards/app.py).
@@ -19,6 +20,7 @@ DECK_TITLE: Final = "deck-title"
 DECK_PROJECT: Final = "deck-project"
 DECK_WEEK: Final = "deck-week"
 DECK_NOTE: Final = "deck-note"
+DECK_EXCEPTIONS: Final = "deck-exceptions"  # "2 exceptions this week: …", linking to the cards
 
 # The html attribute on each box value cell that carries the model's number.
 DATA_RAW: Final = "data-raw"
@@ -27,6 +29,11 @@ DATA_FIELD: Final = "data-field"
 # The html attributes naming a metric table cell's row and column labels.
 DATA_ROW: Final = "data-row"
 DATA_COLUMN: Final = "data-column"
+# The html attributes of a flag strip line: the flagged week (ISO date), its status
+# ("open" or "explained") and severity ("low", "medium" or "high").
+DATA_WEEK: Final = "data-week"
+DATA_STATUS: Final = "data-status"
+DATA_SEVERITY: Final = "data-severity"
 
 
 def section_id(index: int) -> str:
@@ -67,3 +74,13 @@ def tables_id(metric: str) -> str:
 def metric_table_id(metric: str, index: int) -> str:
     """One metric table, by its position in `Chart.tables` (0: 6 weeks, 1: 12 months)."""
     return f"table-{metric}-{index}"
+
+
+def flags_id(metric: str) -> str:
+    """The strip of one metric's flagged weeks, above its box."""
+    return f"flags-{metric}"
+
+
+def flag_id(metric: str, week_ending: date, detector: str) -> str:
+    """One line of a flag strip: a flag is one (metric, week, detector), as in the store."""
+    return f"flag-{metric}-{week_ending.isoformat()}-{detector}"

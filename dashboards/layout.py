@@ -1,11 +1,12 @@
 """The deck as Dash components: header, then sections of metric cards.
 
-Each card shows the metric's label, kind badge, owner, description, its 6-12
-chart, the box of nine numbers (with a "vs Plan" row when the metric has a
-plan) and, collapsed, its 6-week and 12-month tables. Every box value cell
-carries the model's number in `data-raw` (Python's repr of the float, or
-"null") beside the text the reader sees, so tests can compare the page with the
-model exactly.
+The header says how many metrics have an exception this week and links to
+them. Each card shows the metric's label, kind badge, owner, description, its
+6-12 chart, its flagged weeks (`dashboards.flags`), the box of nine numbers
+(with a "vs Plan" row when the metric has a plan) and, collapsed, its 6-week
+and 12-month tables. Every box value cell carries the model's number in
+`data-raw` (Python's repr of the float, or "null") beside the text the reader
+sees, so tests can compare the page with the model exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dash.development.base_component import Component
 from dashboards import ids
 from dashboards.cells import TONE_NA, change_tone, data_attributes, raw_attribute
 from dashboards.figures import six_twelve_figure
+from dashboards.flags import exceptions_summary, flag_strip
 from dashboards.tables import metric_tables
 from wbr.deck.format import (
     NOT_AVAILABLE,
@@ -149,7 +151,7 @@ def _incomplete_note(chart: Chart) -> Component | None:
 
 
 def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Component:
-    """One metric: label, kind badge, owner, description, 6-12 chart, box and tables."""
+    """One metric: label, kind badge, owner, description, 6-12 chart, flags, box and tables."""
     kind = chart.kind.lower()
     head: list[Any] = [
         html.H3(chart.label, className="metric-label"),
@@ -168,6 +170,9 @@ def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Component:
     note = _incomplete_note(chart)
     if note is not None:
         body.append(note)
+    flags = flag_strip(chart)
+    if flags is not None:
+        body.append(flags)
     body.append(box_table(chart, deck.currency_symbol))
     tables = metric_tables(chart, deck.currency_symbol)
     if tables is not None:
@@ -203,6 +208,7 @@ def deck_layout(deck: Deck) -> Component:
                 id=ids.DECK_WEEK,
                 className="deck-week",
             ),
+            exceptions_summary(deck),
             html.P(DECK_NOTE, id=ids.DECK_NOTE, className="deck-note"),
         ],
         className="deck-header",

@@ -21,11 +21,29 @@ from werkzeug.serving import make_server
 from dashboards import ids
 from dashboards.app import DeckSource, create_app
 from dashboards.cells import raw_attribute
-from dashboards.figures import CY_MONTHS, CY_WEEKS, PLAN_MONTHS, PLAN_WEEKS, PY_MONTHS, PY_WEEKS
+from dashboards.figures import (
+    CY_MONTHS,
+    CY_WEEKS,
+    FLAG_BANDS,
+    FLAGS,
+    PLAN_MONTHS,
+    PLAN_WEEKS,
+    PY_MONTHS,
+    PY_WEEKS,
+)
 from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL
 from dashboards.tables import DIFFERENCE_ROWS, TABLES_SUMMARY
-from wbr.deck.format import format_cell, format_change, format_date, format_value_full
-from wbr.deck.model import Change, Chart, Deck
+from wbr.deck.format import (
+    OPEN,
+    format_cell,
+    format_change,
+    format_date,
+    format_drivers,
+    format_exception_count,
+    format_flag_badge,
+    format_value_full,
+)
+from wbr.deck.model import AnomalyNote, Change, Chart, Deck, SeriesPoint
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -44,7 +62,7 @@ browser_marks = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_BROWSER),
 ]
 
-# One pass over the DOM: sections, cards, box cells, plan rows and tables as plain data.
+# One pass over the DOM: sections, cards, flag strips, box cells, plan rows and tables.
 # Table cells are read with textContent, so they are there even while collapsed.
 DECK_SNAPSHOT_JS = """() => {
   const cell = td => ({field: td.dataset.field, raw: td.dataset.raw, text: td.textContent,
@@ -62,6 +80,15 @@ DECK_SNAPSHOT_JS = """() => {
         text: td.textContent})),
     })),
   });
+  const text = (root, selector) => {
+    const found = root.querySelector(selector);
+    return found ? found.textContent : null;
+  };
+  const flag = li => ({id: li.id, week: li.dataset.week, status: li.dataset.status,
+                       severity: li.dataset.severity, badge: text(li, '.flag-badge'),
+                       label: text(li, '.flag-week'), text: text(li, '.flag-text'),
+                       drivers: text(li, '.flag-drivers'),
+                       rule: getComputedStyle(li).borderLeftColor});
   return Array.from(document.querySelectorAll('.deck-section')).map(s => ({
     id: s.id,
     title: s.querySelector('.section-title').textContent,
@@ -70,6 +97,8 @@ DECK_SNAPSHOT_JS = """() => {
       label: c.querySelector('.metric-label').textContent,
       badge: c.querySelector('.badge').textContent,
       owner: c.querySelector('.metric-owner').textContent,
+      strip: (c.querySelector('.flag-strip') || {}).id || null,
+      flags: Array.from(c.querySelectorAll('.flag-strip > li')).map(flag),
       headers: Array.from(c.querySelectorAll('.box thead th')).map(th => th.textContent),
       cells: Array.from(c.querySelectorAll('.box tr.box-values td')).map(cell),
       plan: plan(c.querySelector('.box tr.box-plan')) || null,
@@ -89,7 +118,17 @@ VISIBLE_TABLES_JS = """(id) => Array.from(document.querySelectorAll('#' + id + '
 
 TRACES_JS = """(id) => {
   const gd = document.querySelector('#' + id + ' .js-plotly-plot');
-  return gd.data.map(t => ({uid: t.uid, x: Array.from(t.x), y: Array.from(t.y)}));
+  return gd.data.map(t => ({uid: t.uid, x: Array.from(t.x), y: Array.from(t.y),
+                            base: t.base ? Array.from(t.base) : null,
+                            colors: t.marker && Array.isArray(t.marker.color)
+                              ? t.marker.color : null}));
+}"""
+
+# The header's summary of this week's exceptions: its text and its links to the cards.
+EXCEPTIONS_JS = """(id) => {
+  const summary = document.getElementById(id);
+  return {text: summary.textContent, links: Array.from(summary.querySelectorAll('a')).map(
+    a => ({text: a.textContent, href: a.getAttribute('href')}))};
 }"""
 
 PLOTS_READY_JS = """(count) => {
@@ -195,6 +234,47 @@ def expected_tables(deck: Deck, chart: Chart) -> list[dict[str, Any]]:
     return tables
 
 
+def _flagged_week(chart: Chart, note: AnomalyNote) -> SeriesPoint | None:
+    return next((point for point in chart.weeks if point.end == note.week_ending), None)
+
+
+def expected_flags(chart: Chart) -> list[dict[str, Any]]:
+    """The lines of a chart's flag strip, newest first: attributes and what the reader sees."""
+    lines = []
+    for note in sorted(chart.anomalies, key=lambda n: n.week_ending, reverse=True):
+        point = _flagged_week(chart, note)
+        lines.append(
+            {
+                "id": ids.flag_id(chart.metric, note.week_ending, note.detector),
+                "week": note.week_ending.isoformat(),
+                "status": note.status,
+                "severity": note.severity,
+                "badge": format_flag_badge(note),
+                "label": point.label if point else f"w/e {format_date(note.week_ending)}",
+                "text": note.explanation,
+                "drivers": format_drivers(note.drivers) if note.drivers else None,
+            }
+        )
+    return lines
+
+
+def expected_exceptions(deck: Deck) -> dict[str, Any]:
+    """The header's summary: the charts with an open flag in the deck's week, in deck order."""
+    flagged = [
+        chart
+        for chart in deck.charts
+        if any(n.status == OPEN and n.week_ending == deck.week_ending for n in chart.anomalies)
+    ]
+    heading = format_exception_count(len(flagged))
+    labels = ", ".join(chart.label for chart in flagged)
+    return {
+        "text": f"{heading}: {labels}" if flagged else heading,
+        "links": [
+            {"text": chart.label, "href": f"#{ids.card_id(chart.metric)}"} for chart in flagged
+        ],
+    }
+
+
 def _number(raw: str) -> float | None:
     return None if raw == "null" else float(raw)
 
@@ -210,10 +290,11 @@ def wait_for_deck(page: Any, deck: Deck) -> None:
 
 
 def assert_page_shows(page: Any, deck: Deck) -> None:
-    """Every section, card, box number and plotted value on the page equals the model."""
+    """Every section, card, flag, box number and plotted value on the page equals the model."""
     assert page.locator(f"#{ids.DECK_WEEK}").text_content() == (
         f"Week {deck.week_number} \u00b7 week ending {format_date(deck.week_ending)}"
     )
+    assert page.evaluate(EXCEPTIONS_JS, ids.DECK_EXCEPTIONS) == expected_exceptions(deck)
     sections = page.evaluate(DECK_SNAPSHOT_JS)
     assert [s["title"] for s in sections] == [s.title for s in deck.sections]
     assert [s["id"] for s in sections] == [ids.section_id(i) for i in range(len(deck.sections))]
@@ -223,6 +304,9 @@ def assert_page_shows(page: Any, deck: Deck) -> None:
             assert card["label"] == chart.label
             assert card["badge"] == chart.kind.upper()
             assert card["owner"] == f"Owner: {chart.owner}"
+            assert card["strip"] == (ids.flags_id(chart.metric) if chart.anomalies else None)
+            flags = [{k: v for k, v in flag.items() if k != "rule"} for flag in card["flags"]]
+            assert flags == expected_flags(chart)
             assert card["headers"] == [title for _, title in BOX_COLUMNS]
             cells = [{k: cell[k] for k in ("field", "raw", "text")} for cell in card["cells"]]
             assert cells == expected_box(deck, chart.metric)
@@ -246,6 +330,21 @@ def assert_page_shows(page: Any, deck: Deck) -> None:
                 continue
             assert traces[uid]["x"] == [p.label for p in planned]
             assert traces[uid]["y"] == [p.target for p in planned]
+        _assert_flag_traces(traces, chart)
+
+
+def _assert_flag_traces(traces: dict[str, Any], chart: Chart) -> None:
+    """A ring on each flagged week's point, over a band from the flag's lower to upper bound."""
+    shown = [(n, p) for n in chart.anomalies if (p := _flagged_week(chart, n)) is not None]
+    if not shown:
+        assert FLAGS not in traces and FLAG_BANDS not in traces
+        return
+    labels = [point.label for _, point in shown]
+    assert traces[FLAGS]["x"] == labels
+    assert traces[FLAGS]["y"] == [n.actual if p.cy is None else p.cy for n, p in shown]
+    assert traces[FLAG_BANDS]["x"] == labels
+    assert traces[FLAG_BANDS]["base"] == [note.lower for note, _ in shown]
+    assert traces[FLAG_BANDS]["y"] == [note.upper - note.lower for note, _ in shown]
 
 
 def _assert_plan_row(shown: dict[str, Any] | None, deck: Deck, chart: Chart) -> None:

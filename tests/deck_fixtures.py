@@ -11,16 +11,24 @@ Revenue has a plan: targets for the latest five weeks (not the first week shown)
 and for the current year's months (not last year's), and a plan box whose last
 week has a target but no variance (the week is incomplete). Every chart has the
 6-week and 12-month tables, built by `wbr.deck.tables` from the chart's own series.
+
+Two charts have flagged weeks, with the detector's own sentences: page latency
+jumped in the latest week (open and bad, with drivers: the meeting's one
+exception), and the in-stock rate fell three weeks earlier during a known event
+(explained, no drivers).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, timedelta
 from typing import Any
 
+from wbr.anomalies.explain import sentence
+from wbr.anomalies.model import DetectorName, severity_of
 from wbr.comparisons import compare, variance_to_plan
-from wbr.deck.model import BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
+from wbr.deck.model import AnomalyNote, BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
 from wbr.deck.tables import six_week_table, twelve_month_table
 from wbr.registry.models import Comparison
 
@@ -29,6 +37,16 @@ MONTHS_SHOWN = 12
 PY_WEEK_OFFSET_DAYS = 364  # keeps weekdays aligned
 PLANNED_WEEKS = 5  # the plan covers the latest five of the six weeks shown
 MONTHLY_TABLE_TITLE = "Trailing 12 months"
+BASELINE_WEEKS = 8  # the detector's default baseline, named in its sentence
+# The open flag: the latest week is 5.5 % above its expectation, whose band is ± 2.5 %.
+OPEN_FLAG_ABOVE_EXPECTED = 1.055
+OPEN_FLAG_HALF_WIDTH = 0.025
+OPEN_FLAG_DRIVERS = ("region=APAC (71 % of the change)", "device=mobile (64 % of the change)")
+# The explained flag: in-stock fell this many weeks before the latest, during an event.
+EXPLAINED_WEEKS_BACK = 3
+IN_STOCK_EXPECTED = 0.951
+IN_STOCK_HALF_WIDTH = 0.012  # ± 120 bps
+KNOWN_EVENT = "Warehouse migration"
 MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -195,6 +213,80 @@ def _chart(
     )
 
 
+def _note(
+    chart: Chart,
+    point: SeriesPoint,
+    *,
+    expected: float,
+    half_width: float,
+    explained_by: str | None,
+    drivers: tuple[str, ...],
+    flag_id: int,
+) -> AnomalyNote:
+    """A robust detector's flag of `point`, with the sentence the detector writes."""
+    assert point.cy is not None
+    actual = point.cy
+    lower, upper = round(expected - half_width, 4), round(expected + half_width, 4)
+    worse = actual < expected if chart.direction == "higher_is_better" else actual > expected
+    return AnomalyNote(
+        week_ending=point.end,
+        detector=DetectorName.ROBUST.value,
+        status="open" if explained_by is None else "explained",
+        severity=severity_of((actual - expected) / half_width).value,
+        is_bad=worse,
+        expected=expected,
+        lower=lower,
+        upper=upper,
+        actual=actual,
+        deviation_pct=round((actual / expected - 1) * 100, 2),
+        explanation=sentence(
+            DetectorName.ROBUST,
+            expected=expected,
+            lower=lower,
+            upper=upper,
+            actual=actual,
+            baseline_size=BASELINE_WEEKS,
+            period="week",
+            unit=chart.unit,
+            explained_by=explained_by,
+        ),
+        explained_by=explained_by,
+        drivers=drivers,
+        flag_id=flag_id,
+    )
+
+
+def _with_open_flag(chart: Chart) -> Chart:
+    """The chart with its latest week flagged, above the expectation, and not explained."""
+    latest = chart.weeks[-1]
+    assert latest.cy is not None
+    expected = round(latest.cy / OPEN_FLAG_ABOVE_EXPECTED, 4)
+    note = _note(
+        chart,
+        latest,
+        expected=expected,
+        half_width=round(expected * OPEN_FLAG_HALF_WIDTH, 4),
+        explained_by=None,
+        drivers=OPEN_FLAG_DRIVERS,
+        flag_id=101,
+    )
+    return dataclasses.replace(chart, anomalies=(note,))
+
+
+def _with_explained_flag(chart: Chart) -> Chart:
+    """The chart with an earlier week flagged low, during a known event."""
+    note = _note(
+        chart,
+        chart.weeks[-1 - EXPLAINED_WEEKS_BACK],
+        expected=IN_STOCK_EXPECTED,
+        half_width=IN_STOCK_HALF_WIDTH,
+        explained_by=KNOWN_EVENT,
+        drivers=(),
+        flag_id=102,
+    )
+    return dataclasses.replace(chart, anomalies=(note,))
+
+
 def sample_deck(week_ending: date = date(2021, 9, 25)) -> Deck:
     """A two-section deck (inputs, then outputs) for the week ending `week_ending`."""
     latency = _chart(
@@ -258,7 +350,10 @@ def sample_deck(week_ending: date = date(2021, 9, 25)) -> Deck:
         currency_symbol="$",
         generated_at=f"{week_ending + timedelta(days=1)}T06:00:00+00:00",
         sections=(
-            Section("Customer experience (inputs)", (latency, in_stock)),
+            Section(
+                "Customer experience (inputs)",
+                (_with_open_flag(latency), _with_explained_flag(in_stock)),
+            ),
             Section("Financials (outputs)", (revenue,)),
         ),
     )

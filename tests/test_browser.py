@@ -15,6 +15,7 @@ import pytest
 from browser_support import (
     DECK_SNAPSHOT_JS,
     RENDER_TIMEOUT_MS,
+    TRACES_JS,
     assert_page_shows,
     browser_marks,
     chromium_page,
@@ -25,6 +26,8 @@ from browser_support import (
 from deck_fixtures import SampleSource, sample_deck
 
 from dashboards import ids
+from dashboards.figures import FLAG_COLORS, FLAGS
+from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED
 from wbr.deck.format import format_date
 
 SCREENSHOT_ENV = "WBR_DECK_SCREENSHOT"
@@ -73,6 +76,20 @@ def test_deck_in_browser_matches_the_model(page: Any, deck_url: str, tmp_path: P
     assert plan["mtd"]["color"] == "rgb(19, 115, 51)"
     assert plan["qtd"]["color"] == "rgb(197, 34, 31)"
     assert [card["plan"] for card in snapshot[0]["cards"]] == [None, None]
+
+    # Latency's latest week is this week's one exception: a red rule and ring; the
+    # in-stock drop a known event explains is grey.
+    in_stock = snapshot[0]["cards"][1]
+    assert [flag["rule"] for flag in latency["flags"]] == ["rgb(197, 34, 31)"]
+    assert [flag["status"] for flag in in_stock["flags"]] == ["explained"]
+    assert in_stock["flags"][0]["rule"] != latency["flags"][0]["rule"]
+    for metric, tone in (("page_latency_p90", FLAG_BAD), ("in_stock_rate", FLAG_EXPLAINED)):
+        traces = {t["uid"]: t for t in page.evaluate(TRACES_JS, ids.chart_id(metric))}
+        assert traces[FLAGS]["colors"] == [FLAG_COLORS[tone]]
+    assert snapshot[1]["cards"][0]["flags"] == []  # revenue: nothing flagged
+    # The header's link goes straight to the card.
+    page.locator(f"#{ids.DECK_EXCEPTIONS} a").click()
+    assert page.evaluate("() => location.hash") == f"#{ids.card_id('page_latency_p90')}"
 
     # The tables are collapsed until the reader opens them; opened, they show the model.
     open_tables(page, latest, "revenue")

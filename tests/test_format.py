@@ -13,12 +13,15 @@ from wbr.deck.format import (
     format_change,
     format_date,
     format_difference,
+    format_drivers,
+    format_exception_count,
+    format_flag_badge,
     format_value,
     format_value_full,
     format_week_heading,
     text_sign,
 )
-from wbr.deck.model import Change
+from wbr.deck.model import AnomalyNote, Change
 
 
 @pytest.mark.parametrize(
@@ -150,3 +153,43 @@ def test_dates_are_english_whatever_the_locale() -> None:
     assert (
         format_week_heading(38, date(2021, 9, 25)) == "Week 38 \u00b7 week ending Sat 25 Sep 2021"
     )
+
+
+def _note(status: str, *, is_bad: bool = True, explained_by: str | None = None) -> AnomalyNote:
+    return AnomalyNote(
+        week_ending=date(2021, 9, 25),
+        detector="robust",
+        status=status,
+        severity="high",
+        is_bad=is_bad,
+        expected=0.91,
+        lower=0.9026,
+        upper=0.9174,
+        actual=0.865,
+        deviation_pct=-4.95,
+        explanation="expected 91.0% ± 74 bps from the last 8 weeks; got 86.5%, −455 bps",
+        explained_by=explained_by,
+        drivers=(),
+        flag_id=7,
+    )
+
+
+def test_flag_badges_say_what_to_do_with_a_flag() -> None:
+    assert format_flag_badge(_note("open")) == "\u26a0 Exception"
+    assert format_flag_badge(_note("open", is_bad=False)) == "\u25b2 Exception"
+    explained = _note("explained", explained_by="Black Friday")
+    assert format_flag_badge(explained) == "Explained: Black Friday"
+    assert format_flag_badge(_note("explained")) == "Explained"  # an event without a name
+    with pytest.raises(ValueError, match="unknown flag status 'resolved'"):
+        format_flag_badge(_note("resolved"))  # resolved flags are never in a deck
+
+
+def test_drivers_and_the_exception_count() -> None:
+    drivers = ("category=Electronics (85 % of the change)", "region=South (40 % of the change)")
+    assert format_drivers(drivers) == (
+        "Drivers: category=Electronics (85 % of the change), region=South (40 % of the change)"
+    )
+    assert format_drivers(()) == ""
+    assert format_exception_count(0) == "No exceptions this week"
+    assert format_exception_count(1) == "1 exception this week"
+    assert format_exception_count(3) == "3 exceptions this week"

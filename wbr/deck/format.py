@@ -16,6 +16,10 @@ A difference in the metric's unit (actual − plan) is written in full with its
 sign ("+$25,000", "−12 ms"); a table cell is a value or a change by its row's kind.
 
 Negative numbers use the typographic minus sign U+2212, not the hyphen "-".
+
+A flagged week (`wbr.deck.model.AnomalyNote`) is introduced by a badge that says
+what to do with it: "⚠ Exception" (open, bad for the business: its owner explains
+it), "▲ Exception" (open, a good move) or "Explained: Black Friday" (a known event).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from wbr.deck.model import Change
+from wbr.deck.model import AnomalyNote, Change
 
 NOT_AVAILABLE = "N/A"
 PLUS = "+"
@@ -42,6 +46,13 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # unit, or a change in percent or basis points.
 VALUE_KIND = "value"
 CHANGE_KINDS = frozenset({"percent", "bps"})
+# Flag statuses (`AnomalyNote.status`) and the badges that introduce a flag.
+OPEN = "open"
+EXPLAINED = "explained"
+EXCEPTION_BAD = "\u26a0 Exception"  # warning sign: the owner explains the move
+EXCEPTION_GOOD = "\u25b2 Exception"  # a good move is still outside the normal range
+EXPLAINED_BADGE = "Explained"
+DRIVERS_PREFIX = "Drivers: "
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -170,3 +181,24 @@ def format_date(day: date) -> str:
 def format_week_heading(week_number: int, week_ending: date) -> str:
     """The deck's subtitle: "Week 38 · week ending Sat 25 Sep 2021"."""
     return f"Week {week_number} \u00b7 week ending {format_date(week_ending)}"
+
+
+def format_flag_badge(note: AnomalyNote) -> str:
+    """A flag's badge: "⚠ Exception", "▲ Exception" or "Explained: Black Friday"."""
+    if note.status == EXPLAINED:
+        return f"{EXPLAINED_BADGE}: {note.explained_by}" if note.explained_by else EXPLAINED_BADGE
+    if note.status == OPEN:
+        return EXCEPTION_BAD if note.is_bad else EXCEPTION_GOOD
+    raise ValueError(f"unknown flag status {note.status!r}; expected {OPEN!r} or {EXPLAINED!r}")
+
+
+def format_drivers(drivers: tuple[str, ...]) -> str:
+    """ "Drivers: category=Electronics (85 % of the change), region=South"; "" without any."""
+    return f"{DRIVERS_PREFIX}{', '.join(drivers)}" if drivers else ""
+
+
+def format_exception_count(count: int) -> str:
+    """The deck's summary of open flags: "No exceptions this week", "2 exceptions this week"."""
+    if count == 0:
+        return "No exceptions this week"
+    return f"{count} exception{'' if count == 1 else 's'} this week"

@@ -1,0 +1,124 @@
+"""The exceptions of a deck: each card's flag strip and the header's summary.
+
+A WBR discusses only exceptions. Each card lists its flagged weeks above the box,
+newest first, one line per flag: a badge ("⚠ Exception", "▲ Exception" or
+"Explained: <event>"), the week, the detector's sentence and the drivers of the
+change. The deck header names the metrics with an open flag in the deck's week
+and links to their cards, so the meeting can go straight to them. The chart's
+rings (`dashboards.figures`) use the same tones.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from dash import html
+from dash.development.base_component import Component
+
+from dashboards import ids
+from dashboards.cells import data_attributes
+from wbr.deck.format import (
+    EXPLAINED,
+    OPEN,
+    format_date,
+    format_drivers,
+    format_exception_count,
+    format_flag_badge,
+)
+from wbr.deck.model import AnomalyNote, Chart, Deck, SeriesPoint
+
+# A flag's tone: red for an open bad move, green for a good one, grey once explained.
+FLAG_BAD: Final = "flag-bad"
+FLAG_GOOD: Final = "flag-good"
+FLAG_EXPLAINED: Final = "flag-explained"
+SUMMARY_SEPARATOR: Final = ", "
+
+
+def flag_tone(note: AnomalyNote) -> str:
+    """The CSS class (and ring colour) of a flag: explained, else bad or good."""
+    if note.status == EXPLAINED:
+        return FLAG_EXPLAINED
+    return FLAG_BAD if note.is_bad else FLAG_GOOD
+
+
+def flagged_point(chart: Chart, note: AnomalyNote) -> SeriesPoint | None:
+    """The chart's week that `note` flags; None when the week is not among the six shown."""
+    return next((point for point in chart.weeks if point.end == note.week_ending), None)
+
+
+def week_label(chart: Chart, note: AnomalyNote) -> str:
+    """ "wk 38" as the chart labels the week, or "w/e Sat 25 Sep 2021" when it is not shown."""
+    point = flagged_point(chart, note)
+    return point.label if point is not None else f"w/e {format_date(note.week_ending)}"
+
+
+def newest_first(chart: Chart) -> list[AnomalyNote]:
+    return sorted(chart.anomalies, key=lambda note: note.week_ending, reverse=True)
+
+
+def _severity_title(note: AnomalyNote) -> str:
+    return f"{note.severity.capitalize()} severity \u00b7 {note.detector} detector"
+
+
+def _flag_line(chart: Chart, note: AnomalyNote) -> Component:
+    parts: list[Component] = [
+        html.Span(format_flag_badge(note), className="flag-badge", title=_severity_title(note)),
+        html.Span(week_label(chart, note), className="flag-week"),
+        html.Span(note.explanation, className="flag-text"),
+    ]
+    if note.drivers:
+        parts.append(html.Span(format_drivers(note.drivers), className="flag-drivers"))
+    return html.Li(
+        parts,
+        id=ids.flag_id(chart.metric, note.week_ending, note.detector),
+        className=f"flag {flag_tone(note)} flag-{note.severity}",
+        **data_attributes(
+            {
+                ids.DATA_WEEK: note.week_ending.isoformat(),
+                ids.DATA_STATUS: note.status,
+                ids.DATA_SEVERITY: note.severity,
+            }
+        ),
+    )
+
+
+def flag_strip(chart: Chart) -> Component | None:
+    """The chart's flagged weeks, newest first; None when nothing was flagged."""
+    if not chart.anomalies:
+        return None
+    return html.Ul(
+        [_flag_line(chart, note) for note in newest_first(chart)],
+        id=ids.flags_id(chart.metric),
+        className="flag-strip",
+    )
+
+
+def open_this_week(deck: Deck, chart: Chart) -> list[AnomalyNote]:
+    """The chart's open flags of the deck's week: what the meeting discusses."""
+    return [
+        note
+        for note in chart.anomalies
+        if note.status == OPEN and note.week_ending == deck.week_ending
+    ]
+
+
+def exceptions_summary(deck: Deck) -> Component:
+    """ "2 exceptions this week: In-stock rate, Revenue", each label a link to its card."""
+    flagged = [(chart, open_this_week(deck, chart)) for chart in deck.charts]
+    flagged = [(chart, notes) for chart, notes in flagged if notes]
+    heading = format_exception_count(len(flagged))
+    if not flagged:
+        return html.P(heading, id=ids.DECK_EXCEPTIONS, className="deck-exceptions none")
+    children: list[Component | str] = [html.Span(f"{heading}: ", className="exceptions-count")]
+    for index, (chart, notes) in enumerate(flagged):
+        if index:
+            children.append(SUMMARY_SEPARATOR)
+        tone = FLAG_BAD if any(note.is_bad for note in notes) else FLAG_GOOD
+        children.append(
+            html.A(
+                chart.label,
+                href=f"#{ids.card_id(chart.metric)}",
+                className=f"exception-link {tone}",
+            )
+        )
+    return html.P(children, id=ids.DECK_EXCEPTIONS, className="deck-exceptions")
