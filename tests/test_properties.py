@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from wbr import calendar as cal
 from wbr.compute.daily import DailySeries
+from wbr.compute.holistic import _weighted_percentile
 from wbr.compute.periods import combine_ratio, range_extremes, roll_up
 from wbr.registry.aggregations import RatioAggregation
 from wbr.registry.models import Metric
@@ -134,3 +135,20 @@ def test_max_of_a_week_is_the_max_of_its_days(values: list[float]) -> None:
     for i, week in enumerate(weeks):
         offset = (week.start - FIRST_DAY).days
         assert result.value[i] == max(values[offset : offset + 7])
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(-1e6, 1e6, allow_nan=False), st.integers(1, 5)), min_size=1, max_size=60
+    ),
+    st.floats(0.01, 0.99),
+)
+def test_percentile_from_counts_equals_percentile_cont(
+    pairs: list[tuple[float, int]], quantile: float
+) -> None:
+    numbers = np.array([number for number, _ in pairs])
+    counts = np.array([count for _, count in pairs])
+    expected = np.percentile(np.repeat(numbers, counts), quantile * 100, method="linear")
+    assert np.isclose(
+        _weighted_percentile(numbers, counts, quantile), expected, rtol=1e-9, atol=1e-6
+    )

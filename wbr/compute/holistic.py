@@ -7,9 +7,9 @@ days:
 - `count_distinct`: periods that share a first day are answered by one query
   that finds each value's first appearance in the range; a cumulative count of
   first appearances then gives the distinct count through every end date.
-- `median` / `percentile`: one query over the periods joined to the raw rows;
-  PostgreSQL computes `percentile_cont` itself, other stores rank the rows with
-  window functions and return the (at most two) rows around the percentile.
+- `median` / `percentile`: PostgreSQL computes `percentile_cont` over the periods
+  joined to the raw rows; other stores group the rows by day and value in SQL and
+  the exact percentile is picked from those counts (see `_percentiles_from_counts`).
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ def percentiles(
     values = np.full(len(periods), np.nan)
     if not periods:
         return values
+    quantile = _quantile(metric)
+    if conn.dialect.name != "postgresql":
+        return _percentiles_from_counts(conn, table, date_column, metric, periods, quantile)
     agg = metric.aggregation
     assert isinstance(agg, MedianAggregation | PercentileAggregation)
     column: sa.ColumnClause[Any] = sa.column(agg.column)
@@ -113,57 +116,70 @@ def percentiles(
         .cte("periods")
     )
     joined = sa.table(table).join(bounds, day.between(bounds.c.p_start, bounds.c.p_end))
-    quantile = _quantile(metric)
-    if conn.dialect.name == "postgresql":
-        query = (
-            sa.select(bounds.c.pid, sa.func.percentile_cont(quantile).within_group(column))
-            .select_from(joined)
-            .where(*_conditions(metric, column))
-            .group_by(bounds.c.pid)
-        )
-        for pid, value in conn.execute(query):
-            values[pid] = np.nan if value is None else float(value)
-        return values
-    return _percentiles_by_rank(conn, joined, bounds, column, metric, quantile, values)
-
-
-def _percentiles_by_rank(
-    conn: Connection,
-    joined: Any,
-    bounds: Any,
-    column: sa.ColumnClause[Any],
-    metric: Metric,
-    quantile: float,
-    values: np.ndarray,
-) -> np.ndarray:
-    ranked = (
-        sa.select(
-            bounds.c.pid.label("pid"),
-            column.label("value"),
-            sa.func.row_number().over(partition_by=bounds.c.pid, order_by=column).label("rank"),
-            sa.func.count().over(partition_by=bounds.c.pid).label("n"),
-        )
+    query = (
+        sa.select(bounds.c.pid, sa.func.percentile_cont(quantile).within_group(column))
         .select_from(joined)
         .where(*_conditions(metric, column))
-        .subquery()
+        .group_by(bounds.c.pid)
     )
-    # 1-based ranks of the rows on either side of position (n - 1) * q.
-    position = (ranked.c.n - 1) * quantile
-    below = sa.cast(position, sa.Integer) + 1
-    query = (
-        sa.select(ranked.c.pid, ranked.c.rank, ranked.c.n, ranked.c.value)
-        .where(ranked.c.rank.between(below, below + 1))
-        .order_by(ranked.c.pid, ranked.c.rank)
-    )
-    around: dict[int, dict[int, float]] = defaultdict(dict)
-    sizes: dict[int, int] = {}
-    for pid, rank, n, value in conn.execute(query):
-        around[pid][rank] = float(value)
-        sizes[pid] = n
-    for pid, ranks in around.items():
-        exact = (sizes[pid] - 1) * quantile
-        low = math.floor(exact)
-        low_value = ranks[low + 1]
-        high_value = ranks.get(low + 2, low_value)
-        values[pid] = low_value + (exact - low) * (high_value - low_value)
+    for pid, value in conn.execute(query):
+        values[pid] = np.nan if value is None else float(value)
     return values
+
+
+def _percentiles_from_counts(
+    conn: Connection,
+    table: str,
+    date_column: str,
+    metric: Metric,
+    periods: list[Period],
+    quantile: float,
+) -> np.ndarray:
+    """Exact percentiles from SQL's (day, value, count) groups of the raw rows.
+
+    SQLite has no percentile function, and ranking the rows of every period with
+    window functions sorts each row once per period it falls in (a year's rows
+    for every to-date period). Instead SQL groups the rows by day and value, and
+    each period's percentile is picked from the counts of its days' values:
+    the same number percentile_cont gives, at a fraction of the work.
+    """
+    agg = metric.aggregation
+    assert isinstance(agg, MedianAggregation | PercentileAggregation)
+    column: sa.ColumnClause[Any] = sa.column(agg.column)
+    day = sa.column(date_column, sa.Date)
+    first = min(period.start for period in periods)
+    last = max(period.end for period in periods)
+    query = (
+        sa.select(day, column, sa.func.count())
+        .select_from(sa.table(table))
+        .where(day.between(first, last), *_conditions(metric, column))
+        .group_by(day, column)
+    )
+    rows = conn.execute(query).all()
+    values = np.full(len(periods), np.nan)
+    if not rows:
+        return values
+    days = np.fromiter((_ordinal(row[0]) for row in rows), np.int64, len(rows))
+    numbers = np.fromiter((float(row[1]) for row in rows), np.float64, len(rows))
+    counts = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+    by_day = np.argsort(days, kind="stable")
+    days, numbers, counts = days[by_day], numbers[by_day], counts[by_day]
+    for index, period in enumerate(periods):
+        lo = np.searchsorted(days, period.start.toordinal(), side="left")
+        hi = np.searchsorted(days, period.end.toordinal(), side="right")
+        if hi > lo:
+            values[index] = _weighted_percentile(numbers[lo:hi], counts[lo:hi], quantile)
+    return values
+
+
+def _weighted_percentile(numbers: np.ndarray, counts: np.ndarray, quantile: float) -> float:
+    """percentile_cont over `numbers` repeated `counts` times (linear interpolation)."""
+    order = np.argsort(numbers, kind="stable")
+    numbers, cumulative = numbers[order], np.cumsum(counts[order])
+    total = int(cumulative[-1])
+    position = (total - 1) * quantile
+    below = math.floor(position)
+    # The (below + 1)-th and (below + 2)-th values in sorted order, 1-based.
+    low = numbers[np.searchsorted(cumulative, below + 1)]
+    high = numbers[np.searchsorted(cumulative, min(below + 2, total))]
+    return float(low + (position - below) * (high - low))
