@@ -33,6 +33,7 @@ from wbr.registry.aggregations import (
 from wbr.registry.models import Metric
 
 MEDIAN = 0.5
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # numpy counts days from 1970-01-01
 
 
 def _conditions(metric: Metric, column: sa.ColumnClause[Any]) -> list[sa.ColumnElement[bool]]:
@@ -146,22 +147,29 @@ def _percentiles_from_counts(
     agg = metric.aggregation
     assert isinstance(agg, MedianAggregation | PercentileAggregation)
     column: sa.ColumnClause[Any] = sa.column(agg.column)
-    day = sa.column(date_column, sa.Date)
+    day: sa.ColumnClause[Any] = sa.column(
+        date_column
+    )  # untyped: ISO strings on SQLite, parsed by numpy below
     first = min(period.start for period in periods)
     last = max(period.end for period in periods)
     query = (
         sa.select(day, column, sa.func.count())
         .select_from(sa.table(table))
-        .where(day.between(first, last), *_conditions(metric, column))
+        .where(
+            day.between(sa.literal(first, sa.Date), sa.literal(last, sa.Date)),
+            *_conditions(metric, column),
+        )
         .group_by(day, column)
     )
     rows = conn.execute(query).all()
     values = np.full(len(periods), np.nan)
     if not rows:
         return values
-    days = np.fromiter((_ordinal(row[0]) for row in rows), np.int64, len(rows))
-    numbers = np.fromiter((float(row[1]) for row in rows), np.float64, len(rows))
-    counts = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+    day_column, number_column, count_column = zip(*rows, strict=True)
+    # Vectorized: numpy parses ISO date strings and date objects alike.
+    days = np.array(day_column, dtype="datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL
+    numbers = np.array(number_column, dtype=np.float64)
+    counts = np.array(count_column, dtype=np.int64)
     by_day = np.argsort(days, kind="stable")
     days, numbers, counts = days[by_day], numbers[by_day], counts[by_day]
     for index, period in enumerate(periods):
