@@ -15,22 +15,26 @@ for an open bad move, green for a good one, grey once a known event explains it,
 and a faint band behind it from the expectation's lower to upper bound, so the
 reader sees how far outside its normal range the week fell. Hovering the ring
 shows the detector's sentence.
+
+The figure is a plain dict (`{"data": [...], "layout": {...}}`), which `dcc.Graph`
+takes as it is: building `plotly.graph_objects` validates every property, about
+40 ms a chart, which a deck of hundreds of metrics cannot afford. The layout's
+parts and the defaults that used to come from Plotly's template are in
+`dashboards.figure_parts`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
-import plotly.graph_objects as go
-
+from dashboards.figure_parts import GAP_LABEL as GAP_LABEL
+from dashboards.figure_parts import TEMPLATE_BAR_LINE_COLOR, figure_layout
 from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD, flag_tone, flagged_point
 from wbr.deck.format import format_value
 from wbr.deck.model import AnomalyNote, Chart, SeriesPoint
 
-GAP_LABEL: Final = " "  # the blank category between the weeks and the months
 INCOMPLETE_TEXT: Final = "incomplete: a day is missing"
-FIGURE_HEIGHT_PX: Final = 280
 
 # Trace uids: renderers and tests find a series by these, never by position.
 CY_WEEKS: Final = "cy-weeks"
@@ -47,15 +51,12 @@ FLAG_BANDS: Final = "flag-bands"  # the expected range (lower..upper) behind eac
 CY_COLOR: Final = "#1f4e8c"
 PY_COLOR: Final = "#b5b5b5"
 PLAN_COLOR: Final = "#2b2b2b"  # neutral and dark: a target, not a third year
-GRID_COLOR: Final = "#ececec"
 # The flag tones of dashboards/flags.py, in the colours of the box's good and bad changes.
 FLAG_COLORS: Final = {FLAG_BAD: "#c5221f", FLAG_GOOD: "#137333", FLAG_EXPLAINED: "#8a8a90"}
 FLAG_BAND_COLOR: Final = "rgba(31, 78, 140, 0.10)"  # the current year's blue, faint
 FLAG_RING_SIZE: Final = 17  # about twice a current-year dot: a ring around it
 FLAG_RING_WIDTH: Final = 2
 FLAG_BAND_WIDTH: Final = 0.44  # of a category: narrower than the gap between weeks
-AXIS_TEXT_COLOR: Final = "#555555"
-FONT_FAMILY: Final = "Helvetica Neue, Helvetica, Arial, sans-serif"
 CY_LINE_WIDTH: Final = 3
 PY_LINE_WIDTH: Final = 1.5
 MARKER_SIZE: Final = 7
@@ -64,7 +65,16 @@ PLAN_MARKER_WIDTH: Final = 2.5
 # Legend order: this year, last year, then the plan.
 LEGEND_RANK: Final = {"cy": 1, "py": 2, "plan": 3}
 INCOMPLETE_MARKER_Y: Final = 0.05  # on a hidden 0-1 axis: just above the x-axis
-UNIT_TICK_SUFFIX: Final = {"milliseconds": " ms", "seconds": " s", "days": " d"}
+HOVER_TEMPLATE: Final = "%{customdata}<extra></extra>"  # each point's own text, no trace box
+
+Trace = dict[str, Any]
+
+
+class SixTwelveFigure(TypedDict):
+    """A Plotly figure as `dcc.Graph(figure=...)` takes it: traces and a layout."""
+
+    data: list[Trace]
+    layout: dict[str, Any]
 
 
 def _hover_texts(
@@ -92,46 +102,48 @@ def _series_traces(
     yaxis: str,
     year: int,
     currency_symbol: str,
-) -> list[go.Scatter]:
+) -> list[Trace]:
     """The prior-year and current-year traces of one part (weeks or months)."""
     x = [point.label for point in points]
     first = period == "weeks"  # only the weekly pair appears in the legend
-    prior = go.Scatter(
-        x=x,
-        y=[point.py for point in points],
-        uid=f"py-{period}",
-        name=str(year - 1),
-        legendgroup="py",
-        legendrank=LEGEND_RANK["py"],
-        showlegend=first,
-        mode="lines",
-        line={"color": PY_COLOR, "width": PY_LINE_WIDTH},
-        yaxis=yaxis,
-        customdata=_hover_texts(points, chart, currency_symbol, cy=False),
-        hovertemplate="%{customdata}<extra></extra>",
-        connectgaps=False,
-    )
-    current = go.Scatter(
-        x=x,
-        y=[point.cy for point in points],
-        uid=f"cy-{period}",
-        name=str(year),
-        legendgroup="cy",
-        legendrank=LEGEND_RANK["cy"],
-        showlegend=first,
-        mode="lines+markers",
-        line={"color": CY_COLOR, "width": CY_LINE_WIDTH},
-        marker={
+    prior = {
+        "type": "scatter",
+        "x": x,
+        "y": [point.py for point in points],
+        "uid": f"py-{period}",
+        "name": str(year - 1),
+        "legendgroup": "py",
+        "legendrank": LEGEND_RANK["py"],
+        "showlegend": first,
+        "mode": "lines",
+        "line": {"color": PY_COLOR, "width": PY_LINE_WIDTH},
+        "yaxis": yaxis,
+        "customdata": _hover_texts(points, chart, currency_symbol, cy=False),
+        "hovertemplate": HOVER_TEMPLATE,
+        "connectgaps": False,
+    }
+    current = {
+        "type": "scatter",
+        "x": list(x),
+        "y": [point.cy for point in points],
+        "uid": f"cy-{period}",
+        "name": str(year),
+        "legendgroup": "cy",
+        "legendrank": LEGEND_RANK["cy"],
+        "showlegend": first,
+        "mode": "lines+markers",
+        "line": {"color": CY_COLOR, "width": CY_LINE_WIDTH},
+        "marker": {
             "size": MARKER_SIZE,
             "color": CY_COLOR,
             "symbol": ["circle" if p.cy_complete else "circle-open" for p in points],
             "line": {"width": 2, "color": CY_COLOR},
         },
-        yaxis=yaxis,
-        customdata=_hover_texts(points, chart, currency_symbol, cy=True),
-        hovertemplate="%{customdata}<extra></extra>",
-        connectgaps=False,
-    )
+        "yaxis": yaxis,
+        "customdata": _hover_texts(points, chart, currency_symbol, cy=True),
+        "hovertemplate": HOVER_TEMPLATE,
+        "connectgaps": False,
+    }
     return [prior, current]
 
 
@@ -144,7 +156,7 @@ def _plan_trace(
     show_legend: bool,
     currency_symbol: str,
     name_year: bool,
-) -> go.Scatter | None:
+) -> Trace | None:
     """A dash at each target of one part (weeks or months); None when it has no targets.
 
     The hover names the period, "Plan wk 38: $1.20M"; with `name_year` also its year,
@@ -153,36 +165,37 @@ def _plan_trace(
     planned = [p for p in points if p.target is not None]
     if not planned:
         return None
-    return go.Scatter(
-        x=[p.label for p in planned],
-        y=[p.target for p in planned],
-        uid=uid,
-        name=PLAN_NAME,
-        legendgroup="plan",
-        legendrank=LEGEND_RANK["plan"],
-        showlegend=show_legend,
-        mode="markers",
-        marker={
+    return {
+        "type": "scatter",
+        "x": [p.label for p in planned],
+        "y": [p.target for p in planned],
+        "uid": uid,
+        "name": PLAN_NAME,
+        "legendgroup": "plan",
+        "legendrank": LEGEND_RANK["plan"],
+        "showlegend": show_legend,
+        "mode": "markers",
+        "marker": {
             "symbol": "line-ew",
             "size": PLAN_MARKER_SIZE,
             "color": PLAN_COLOR,
             "line": {"width": PLAN_MARKER_WIDTH, "color": PLAN_COLOR},
         },
-        yaxis=yaxis,
-        customdata=[
+        "yaxis": yaxis,
+        "customdata": [
             f"{PLAN_NAME} {_period_name(p, name_year)}: "
             f"{format_value(p.target, chart.unit, chart.decimals, currency_symbol)}"
             for p in planned
         ],
-        hovertemplate="%{customdata}<extra></extra>",
-    )
+        "hovertemplate": HOVER_TEMPLATE,
+    }
 
 
 def _period_name(point: SeriesPoint, name_year: bool) -> str:
     return f"{point.label} {point.end.year}" if name_year else point.label
 
 
-def _plan_traces(chart: Chart, currency_symbol: str) -> list[go.Scatter]:
+def _plan_traces(chart: Chart, currency_symbol: str) -> list[Trace]:
     """The weekly and monthly plan dashes; only the first present one is in the legend."""
     weekly = _plan_trace(
         chart,
@@ -205,21 +218,21 @@ def _plan_traces(chart: Chart, currency_symbol: str) -> list[go.Scatter]:
     return [trace for trace in (weekly, monthly) if trace is not None]
 
 
-def _incomplete_trace(chart: Chart) -> go.Scatter:
-    """Hollow markers at the foot of the chart for incomplete current-year periods."""
-    points = [p for p in (*chart.weeks, *chart.months) if not p.cy_complete]
-    return go.Scatter(
-        x=[p.label for p in points],
-        y=[INCOMPLETE_MARKER_Y] * len(points),
-        customdata=[f"{p.label} {p.end.year}: {INCOMPLETE_TEXT}" for p in points],
-        uid=INCOMPLETE,
-        name="incomplete",
-        showlegend=False,
-        mode="markers",
-        marker={"size": MARKER_SIZE, "color": CY_COLOR, "symbol": "circle-open"},
-        yaxis="y3",
-        hovertemplate="%{customdata}<extra></extra>",
-    )
+def _incomplete_trace(points: Sequence[SeriesPoint]) -> Trace:
+    """Hollow markers at the foot of the chart for the incomplete current-year `points`."""
+    return {
+        "type": "scatter",
+        "x": [p.label for p in points],
+        "y": [INCOMPLETE_MARKER_Y] * len(points),
+        "customdata": [f"{p.label} {p.end.year}: {INCOMPLETE_TEXT}" for p in points],
+        "uid": INCOMPLETE,
+        "name": "incomplete",
+        "showlegend": False,
+        "mode": "markers",
+        "marker": {"size": MARKER_SIZE, "color": CY_COLOR, "symbol": "circle-open"},
+        "yaxis": "y3",
+        "hovertemplate": HOVER_TEMPLATE,
+    }
 
 
 def _flagged(chart: Chart) -> list[tuple[AnomalyNote, SeriesPoint]]:
@@ -231,71 +244,54 @@ def _flagged(chart: Chart) -> list[tuple[AnomalyNote, SeriesPoint]]:
     ]
 
 
-def _band_trace(flagged: Sequence[tuple[AnomalyNote, SeriesPoint]]) -> go.Bar:
+def _band_trace(flagged: Sequence[tuple[AnomalyNote, SeriesPoint]]) -> Trace:
     """A faint bar from each flag's lower to upper bound: the week's normal range."""
-    return go.Bar(
-        x=[point.label for _, point in flagged],
-        y=[note.upper - note.lower for note, _ in flagged],
-        base=[note.lower for note, _ in flagged],
-        uid=FLAG_BANDS,
-        name="expected range",
-        showlegend=False,
-        width=FLAG_BAND_WIDTH,
-        marker={"color": FLAG_BAND_COLOR, "line": {"width": 0}},
-        yaxis="y",
-        hoverinfo="skip",
-    )
+    return {
+        "type": "bar",
+        "x": [point.label for _, point in flagged],
+        "y": [note.upper - note.lower for note, _ in flagged],
+        "base": [note.lower for note, _ in flagged],
+        "uid": FLAG_BANDS,
+        "name": "expected range",
+        "showlegend": False,
+        "width": FLAG_BAND_WIDTH,
+        "marker": {
+            "color": FLAG_BAND_COLOR,
+            "line": {"width": 0, "color": TEMPLATE_BAR_LINE_COLOR},
+        },
+        "yaxis": "y",
+        "hoverinfo": "skip",
+    }
 
 
-def _ring_trace(flagged: Sequence[tuple[AnomalyNote, SeriesPoint]]) -> go.Scatter:
+def _ring_trace(flagged: Sequence[tuple[AnomalyNote, SeriesPoint]]) -> Trace:
     """A ring around each flagged week's current-year point; its hover is the sentence."""
     colors = [FLAG_COLORS[flag_tone(note)] for note, _ in flagged]
-    return go.Scatter(
-        x=[point.label for _, point in flagged],
+    return {
+        "type": "scatter",
+        "x": [point.label for _, point in flagged],
         # On the point the reader sees; at the flag's own value if the week has none.
-        y=[note.actual if point.cy is None else point.cy for note, point in flagged],
-        uid=FLAGS,
-        name="flagged",
-        showlegend=False,
-        mode="markers",
-        marker={
+        "y": [note.actual if point.cy is None else point.cy for note, point in flagged],
+        "uid": FLAGS,
+        "name": "flagged",
+        "showlegend": False,
+        "mode": "markers",
+        "marker": {
             "symbol": "circle-open",
             "size": FLAG_RING_SIZE,
             "color": colors,
-            "line": {"width": FLAG_RING_WIDTH, "color": colors},
+            "line": {"width": FLAG_RING_WIDTH, "color": list(colors)},
         },
-        yaxis="y",
-        customdata=[note.explanation for note, _ in flagged],
-        hovertemplate="%{customdata}<extra></extra>",
-    )
-
-
-def _value_axis(chart: Chart, currency_symbol: str, **extra: Any) -> dict[str, Any]:
-    axis: dict[str, Any] = {
-        "showgrid": True,
-        "gridcolor": GRID_COLOR,
-        "gridwidth": 1,
-        "zeroline": False,
-        "showline": False,
-        "ticks": "",
-        "tickfont": {"size": 10, "color": AXIS_TEXT_COLOR},
-        "nticks": 5,
-        "automargin": True,
-        "fixedrange": True,
+        "yaxis": "y",
+        "customdata": [note.explanation for note, _ in flagged],
+        "hovertemplate": HOVER_TEMPLATE,
     }
-    if chart.unit == "percent":
-        axis["tickformat"] = f",.{chart.decimals}~%"
-    elif chart.unit == "currency":
-        axis["tickprefix"] = currency_symbol
-    axis["ticksuffix"] = UNIT_TICK_SUFFIX.get(chart.unit, "")
-    axis.update(extra)
-    return axis
 
 
-def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go.Figure:
+def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> SixTwelveFigure:
     """The 6-12 chart of `chart`; `year` is the deck's year (its week-ending date's)."""
     flagged = _flagged(chart)
-    traces: list[go.Bar | go.Scatter] = [
+    traces: list[Trace] = [
         *([_band_trace(flagged)] if flagged else []),  # behind the lines
         *_series_traces(
             chart,
@@ -316,55 +312,7 @@ def six_twelve_figure(chart: Chart, year: int, currency_symbol: str = "$") -> go
         *_plan_traces(chart, currency_symbol),
         *([_ring_trace(flagged)] if flagged else []),  # on top of them
     ]
-    if not all(p.cy_complete for p in (*chart.weeks, *chart.months)):
-        traces.append(_incomplete_trace(chart))
-    categories = [*(p.label for p in chart.weeks), GAP_LABEL, *(p.label for p in chart.months)]
-    figure = go.Figure(data=traces)
-    figure.update_layout(
-        height=FIGURE_HEIGHT_PX,
-        margin={"l": 8, "r": 8, "t": 28, "b": 8},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        font={"family": FONT_FAMILY, "size": 11, "color": "#222222"},
-        hovermode="x unified",
-        hoverlabel={"bgcolor": "white", "font": {"size": 11}},
-        legend={
-            "orientation": "h",
-            "x": 1,
-            "xanchor": "right",
-            "y": 1.02,
-            "yanchor": "bottom",
-            "font": {"size": 11},
-            "traceorder": "normal",  # by LEGEND_RANK: "2026", "2025", "Plan"
-        },
-        xaxis={
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": categories,
-            "range": [-0.5, len(categories) - 0.5],
-            "showgrid": False,
-            "showline": True,
-            "linecolor": "#999999",
-            "ticks": "",
-            "tickfont": {"size": 10, "color": AXIS_TEXT_COLOR},
-            "fixedrange": True,
-        },
-        yaxis=_value_axis(chart, currency_symbol, side="left"),
-        yaxis2=_value_axis(
-            chart, currency_symbol, side="right", overlaying="y", showgrid=False, tickmode="auto"
-        ),
-        yaxis3={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
-        shapes=[
-            {  # a thin rule in the gap: weeks on the left, months on the right
-                "type": "line",
-                "xref": "x",
-                "yref": "paper",
-                "x0": GAP_LABEL,
-                "x1": GAP_LABEL,
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "#d0d0d0", "width": 1, "dash": "dot"},
-            }
-        ],
-    )
-    return figure
+    incomplete = [p for p in (*chart.weeks, *chart.months) if not p.cy_complete]
+    if incomplete:
+        traces.append(_incomplete_trace(incomplete))
+    return {"data": traces, "layout": figure_layout(chart, currency_symbol)}

@@ -17,6 +17,7 @@ from dash.development.base_component import Component
 
 from dashboards import ids
 from dashboards.cells import data_attributes
+from dashboards.elements import Element, element
 from wbr.deck.format import (
     EXPLAINED,
     OPEN,
@@ -60,15 +61,18 @@ def _severity_title(note: AnomalyNote) -> str:
     return f"{note.severity.capitalize()} severity \u00b7 {note.detector} detector"
 
 
-def _flag_line(chart: Chart, note: AnomalyNote) -> Component:
-    parts: list[Component] = [
-        html.Span(format_flag_badge(note), className="flag-badge", title=_severity_title(note)),
-        html.Span(week_label(chart, note), className="flag-week"),
-        html.Span(note.explanation, className="flag-text"),
+def _flag_line(chart: Chart, note: AnomalyNote) -> Element:
+    parts: list[Element] = [
+        element(
+            "Span", format_flag_badge(note), className="flag-badge", title=_severity_title(note)
+        ),
+        element("Span", week_label(chart, note), className="flag-week"),
+        element("Span", note.explanation, className="flag-text"),
     ]
     if note.drivers:
-        parts.append(html.Span(format_drivers(note.drivers), className="flag-drivers"))
-    return html.Li(
+        parts.append(element("Span", format_drivers(note.drivers), className="flag-drivers"))
+    return element(
+        "Li",
         parts,
         id=ids.flag_id(chart.metric, note.week_ending, note.detector),
         className=f"flag {flag_tone(note)} flag-{note.severity}",
@@ -82,11 +86,12 @@ def _flag_line(chart: Chart, note: AnomalyNote) -> Component:
     )
 
 
-def flag_strip(chart: Chart) -> Component | None:
-    """The chart's flagged weeks, newest first; None when nothing was flagged."""
+def flag_strip(chart: Chart) -> Element | None:
+    """The chart's flagged weeks, newest first (an element); None when nothing was flagged."""
     if not chart.anomalies:
         return None
-    return html.Ul(
+    return element(
+        "Ul",
         [_flag_line(chart, note) for note in newest_first(chart)],
         id=ids.flags_id(chart.metric),
         className="flag-strip",

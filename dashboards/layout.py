@@ -7,6 +7,11 @@ them. Each card shows the metric's label, kind badge, owner, description, its
 and 12-month tables. Every box value cell carries the model's number in
 `data-raw` (Python's repr of the float, or "null") beside the text the reader
 sees, so tests can compare the page with the model exactly.
+
+A deck may have hundreds of cards of about 170 elements each, so the cards are
+built as plain elements (`dashboards.elements`) and figures as plain dicts
+(`dashboards.figures`); the header and the sections are Dash components.
+benchmarks/page/ times it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboards import ids
-from dashboards.cells import TONE_NA, change_tone, data_attributes, raw_attribute
+from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
+from dashboards.elements import Child, Element, as_children, element
 from dashboards.figures import six_twelve_figure
 from dashboards.flags import exceptions_summary, flag_strip
 from dashboards.tables import metric_tables
@@ -27,6 +33,7 @@ from wbr.deck.format import (
     format_difference,
     format_value_full,
     format_week_heading,
+    text_sign,
 )
 from wbr.deck.model import BoxTotals, Change, Chart, Deck, PlanBox, PlanVariance, Section
 
@@ -66,18 +73,28 @@ def _group(field: str, classes: str) -> str:
     return " ".join(name for name in (classes, group) if name)
 
 
-def _value_cell(chart: Chart, field: str, box: BoxTotals, currency_symbol: str) -> Component:
+def _change_cell(cell_id: str, field: str, change: Change, direction: str, **props: Any) -> Element:
+    """A cell showing a change, coloured by whether it is good (`change_tone`)."""
+    text = format_change(change)
+    tone = sign_tone(text, text_sign(text), direction)  # change_tone, formatting once
+    return element(
+        "Td",
+        text,
+        id=cell_id,
+        **props,
+        className=_group(field, f"box-change {tone}"),
+        **_data(field, change.value),
+    )
+
+
+def _value_cell(chart: Chart, field: str, box: BoxTotals, currency_symbol: str) -> Element:
     item: float | Change | None = getattr(box, field)
     cell_id = ids.box_cell_id(chart.metric, field)
     if isinstance(item, Change):
-        return html.Td(
-            format_change(item),
-            id=cell_id,
-            className=_group(field, f"box-change {change_tone(item, chart.direction)}"),
-            **_data(field, item.value),
-        )
+        return _change_cell(cell_id, field, item, chart.direction)
     text = format_value_full(item, chart.unit, chart.decimals, currency_symbol)
-    return html.Td(
+    return element(
+        "Td",
         text,
         id=cell_id,
         className=_group(field, "box-total" + (f" {TONE_NA}" if text == NOT_AVAILABLE else "")),
@@ -96,25 +113,23 @@ def plan_title(variance: PlanVariance, chart: Chart, currency_symbol: str) -> st
     return f"Plan {target} \u00b7 actual \u2212 plan {difference}"
 
 
-def _plan_cell(
-    chart: Chart, field: str, span: int, plan: PlanBox, currency_symbol: str
-) -> Component:
+def _plan_cell(chart: Chart, field: str, span: int, plan: PlanBox, currency_symbol: str) -> Element:
     variance: PlanVariance = getattr(plan, field)
-    change = Change(variance.variance_pct, "percent")
-    return html.Td(
-        format_change(change),
-        id=ids.box_plan_cell_id(chart.metric, field),
+    return _change_cell(
+        ids.box_plan_cell_id(chart.metric, field),
+        field,
+        Change(variance.variance_pct, "percent"),
+        chart.direction,
         colSpan=span,
         title=plan_title(variance, chart, currency_symbol),
-        className=_group(field, f"box-change {change_tone(change, chart.direction)}"),
-        **_data(field, variance.variance_pct),
     )
 
 
-def _plan_row(chart: Chart, plan: PlanBox, currency_symbol: str) -> Component:
-    return html.Tr(
+def _plan_row(chart: Chart, plan: PlanBox, currency_symbol: str) -> Element:
+    return element(
+        "Tr",
         [
-            html.Th(PLAN_LABEL, scope="row", className="box-row-label"),
+            element("Th", PLAN_LABEL, scope="row", className="box-row-label"),
             *(
                 _plan_cell(chart, field, span, plan, currency_symbol)
                 for field, span in PLAN_COLUMNS
@@ -124,61 +139,67 @@ def _plan_row(chart: Chart, plan: PlanBox, currency_symbol: str) -> Component:
     )
 
 
-def box_table(chart: Chart, currency_symbol: str = "$") -> Component:
+def box_table(chart: Chart, currency_symbol: str = "$") -> Element:
     """The table of nine numbers under a chart, and the variance to plan when there is one."""
-    header = html.Tr(
-        [html.Th(title, scope="col", className=_group(field, "")) for field, title in BOX_COLUMNS]
+    header = element(
+        "Tr",
+        [
+            element("Th", title, scope="col", className=_group(field, ""))
+            for field, title in BOX_COLUMNS
+        ],
     )
-    rows: list[Component] = [
-        html.Tr(
+    rows: list[Element] = [
+        element(
+            "Tr",
             [_value_cell(chart, field, chart.box, currency_symbol) for field, _ in BOX_COLUMNS],
             className="box-values",
         )
     ]
     if chart.plan is not None:
         rows.append(_plan_row(chart, chart.plan, currency_symbol))
-    return html.Table(
-        [html.Thead(header), html.Tbody(rows)], id=ids.box_id(chart.metric), className="box"
+    return element(
+        "Table",
+        [element("Thead", header), element("Tbody", rows)],
+        id=ids.box_id(chart.metric),
+        className="box",
     )
 
 
-def _incomplete_note(chart: Chart) -> Component | None:
+def _incomplete_note(chart: Chart) -> Element | None:
     labels = [p.label for p in (*chart.weeks, *chart.months) if not p.cy_complete]
     if not labels:
         return None
     periods = ", ".join(labels)
-    return html.P(f"Incomplete: {periods} (a day is missing)", className="incomplete-note")
+    return element("P", f"Incomplete: {periods} (a day is missing)", className="incomplete-note")
 
 
-def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Component:
-    """One metric: label, kind badge, owner, description, 6-12 chart, flags, box and tables."""
+def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Element:
+    """One metric: label, kind badge, owner, description, 6-12 chart, flags, box and tables.
+
+    The card is an element (`dashboards.elements`); its chart is a `dcc.Graph`.
+    """
     kind = chart.kind.lower()
-    head: list[Any] = [
-        html.H3(chart.label, className="metric-label"),
-        html.Span(kind.upper(), className=f"badge badge-{kind}"),
-        html.Span(f"Owner: {chart.owner}", className="metric-owner"),
+    head: list[Child] = [
+        element("H3", chart.label, className="metric-label"),
+        element("Span", kind.upper(), className=f"badge badge-{kind}"),
+        element("Span", f"Owner: {chart.owner}", className="metric-owner"),
     ]
-    body: list[Any] = [
-        html.Div(head, className="card-head"),
-        html.P(chart.description, className="metric-description"),
+    body: list[Child] = [
+        element("Div", head, className="card-head"),
+        element("P", chart.description, className="metric-description"),
     ]
     if chart.drives:
         driven = ", ".join(labels.get(name, name) for name in chart.drives)
-        body.append(html.P(f"Drives: {driven}", className="metric-drives"))
+        body.append(element("P", f"Drives: {driven}", className="metric-drives"))
     figure = six_twelve_figure(chart, deck.week_ending.year, deck.currency_symbol)
     body.append(dcc.Graph(id=ids.chart_id(chart.metric), figure=figure, config=GRAPH_CONFIG))
-    note = _incomplete_note(chart)
-    if note is not None:
-        body.append(note)
-    flags = flag_strip(chart)
-    if flags is not None:
-        body.append(flags)
+    body.append(_incomplete_note(chart))
+    body.append(flag_strip(chart))
     body.append(box_table(chart, deck.currency_symbol))
-    tables = metric_tables(chart, deck.currency_symbol)
-    if tables is not None:
-        body.append(tables)
-    return html.Article(
-        body,
+    body.append(metric_tables(chart, deck.currency_symbol))
+    return element(
+        "Article",
+        [part for part in body if part is not None],
         id=ids.card_id(chart.metric),
         className=f"metric-card metric-{kind}",
         **data_attributes({"data-metric": chart.metric, "data-kind": kind}),
@@ -187,10 +208,12 @@ def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Component:
 
 def _section(index: int, section: Section, deck: Deck, labels: dict[str, str]) -> Component:
     return html.Section(
-        [
-            html.H2(section.title, className="section-title"),
-            *(metric_card(chart, deck, labels) for chart in section.charts),
-        ],
+        as_children(
+            [
+                html.H2(section.title, className="section-title"),
+                *(metric_card(chart, deck, labels) for chart in section.charts),
+            ]
+        ),
         id=ids.section_id(index),
         className="deck-section",
     )

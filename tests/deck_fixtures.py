@@ -370,3 +370,100 @@ class SampleSource:
 
     def deck(self, week_ending: date | None) -> Deck:
         return sample_deck(self._weeks[-1] if week_ending is None else week_ending)
+
+
+def synthetic_chart(week_ending: date, index: int) -> Chart:
+    """The `index`-th chart of a synthetic deck: one of sample_deck's three kinds, own numbers.
+
+    Charts cycle through a latency metric with an open flag, an in-stock rate with an
+    explained flag (and no prior year for its first weeks) and a revenue metric with a
+    plan and an incomplete latest week; `index` sets the metric's name and its values.
+    """
+    group, kind = divmod(index, 3)
+    seed = 10 + index
+    revenue = f"revenue_{group}"
+    common: dict[str, Any] = {"owner": f"Owner {group}", "comparison": "percent"}
+    if kind == 0:
+        return _with_open_flag(
+            _chart(
+                week_ending,
+                metric=f"page_latency_{group}",
+                base=300.0 + 7 * group,
+                seed=seed,
+                monthly_factor=1.0,
+                label=f"Page latency #{group}",
+                description="90th percentile of page load time on one page.",
+                kind="input",
+                unit="milliseconds",
+                decimals=0,
+                direction="lower_is_better",
+                drives=(revenue,),
+                **common,
+            )
+        )
+    if kind == 1:
+        return _with_explained_flag(
+            _chart(
+                week_ending,
+                metric=f"in_stock_rate_{group}",
+                base=0.93,
+                seed=seed,
+                monthly_factor=1.0,
+                py_from=week_ending - timedelta(days=PY_WEEK_OFFSET_DAYS + 21),
+                label=f"In-stock rate #{group}",
+                description="Share of detail-page views where the item could ship today.",
+                kind="input",
+                unit="percent",
+                decimals=1,
+                direction="higher_is_better",
+                drives=(revenue,),
+                **{**common, "comparison": "bps"},
+            )
+        )
+    return _chart(
+        week_ending,
+        metric=revenue,
+        base=1_000_000.0 + 12_345.0 * group,
+        seed=seed,
+        monthly_factor=4.35,
+        incomplete_last_week=True,
+        plan_ratio=1.01,
+        label=f"Revenue #{group}",
+        description="Ordered product sales, before returns.",
+        kind="output",
+        unit="currency",
+        decimals=2,
+        direction="higher_is_better",
+        drives=(),
+        **common,
+    )
+
+
+def synthetic_deck(
+    charts: int, week_ending: date = date(2021, 9, 25), per_section: int = 10
+) -> Deck:
+    """A deck of `charts` synthetic charts (`synthetic_chart`), `per_section` to a section."""
+    made = [synthetic_chart(week_ending, index) for index in range(charts)]
+    sections = tuple(
+        Section(f"Section {start // per_section + 1}", tuple(made[start : start + per_section]))
+        for start in range(0, charts, per_section)
+    )
+    deck = sample_deck(week_ending)
+    return dataclasses.replace(deck, title=f"Synthetic deck of {charts} charts", sections=sections)
+
+
+class SyntheticSource:
+    """A `DeckSource` over `synthetic_deck(charts)`: two weeks, newest last."""
+
+    def __init__(
+        self, charts: int, weeks: tuple[date, ...] = (date(2021, 9, 18), date(2021, 9, 25))
+    ) -> None:
+        self._charts = charts
+        self._weeks = list(weeks)
+
+    def weeks(self) -> list[date]:
+        return list(self._weeks)
+
+    def deck(self, week_ending: date | None) -> Deck:
+        week = self._weeks[-1] if week_ending is None else week_ending
+        return synthetic_deck(self._charts, week)

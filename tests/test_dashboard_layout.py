@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import plotly.graph_objects as go
 import pytest
-from dash.development.base_component import Component
+from dash import html
 from deck_fixtures import SampleSource, sample_deck
+from plotly.io.json import to_json_plotly
 
 from dashboards import ids
 from dashboards.app import create_app
 from dashboards.cells import TONE_BAD, TONE_FLAT, TONE_GOOD, TONE_NA, change_tone, raw_attribute
+from dashboards.elements import element
 from dashboards.figures import (
     CY_MONTHS,
     CY_WEEKS,
@@ -28,6 +30,7 @@ from dashboards.figures import (
     PLAN_WEEKS,
     PY_MONTHS,
     PY_WEEKS,
+    SixTwelveFigure,
     six_twelve_figure,
 )
 from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD, exceptions_summary, flag_strip
@@ -43,13 +46,50 @@ def _chart(metric: str) -> Chart:
     return next(chart for chart in DECK.charts if chart.metric == metric)
 
 
+class _Node:
+    """A component of the page as the browser gets it: a type and props, read as attributes.
+
+    Cards are built as plain elements (`dashboards.elements`), the page around them as
+    Dash components; both are checked in the JSON that Dash sends.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.node_type: str = data["type"]
+        self.namespace: str = data["namespace"]
+        self.props: dict[str, Any] = {key: _wrap(value) for key, value in data["props"].items()}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["props"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_wrap(item) for item in value]
+    if isinstance(value, dict) and {"type", "namespace", "props"} <= value.keys():
+        return _Node(value)
+    return value
+
+
+def _tree(value: Any) -> Any:
+    """Components and elements (or lists of them) as `_Node`s, via the JSON Dash sends."""
+    if value is None or isinstance(value, str | _Node):
+        return value
+    if isinstance(value, list | tuple):
+        return [_tree(item) for item in value]
+    return _wrap(json.loads(to_json_plotly(value)))
+
+
 def _walk(component: Any) -> Iterator[Any]:
-    if isinstance(component, list | tuple):
+    component = _tree(component)
+    if isinstance(component, list):
         for child in component:
             yield from _walk(child)
-    elif isinstance(component, Component):
+    elif isinstance(component, _Node):
         yield component
-        yield from _walk(getattr(component, "children", None))
+        yield from _walk(component.props.get("children"))
 
 
 def _by_id(root: Any, component_id: str) -> Any:
@@ -59,23 +99,24 @@ def _by_id(root: Any, component_id: str) -> Any:
 
 
 def _text(component: Any) -> str:
+    component = _tree(component)
     return "".join(
         child if isinstance(child, str) else _text(getattr(child, "children", ""))
-        for child in (component if isinstance(component, list | tuple) else [component])
+        for child in (component if isinstance(component, list) else [component])
         if child is not None
     )
 
 
-def _traces(figure: go.Figure) -> dict[str, Any]:
-    return {trace.uid: trace for trace in figure.data}
+def _traces(figure: SixTwelveFigure) -> dict[str, Any]:
+    return {trace["uid"]: trace for trace in figure["data"]}
 
 
 def _of_type(root: Any, name: str) -> list[Any]:
-    return [c for c in _walk(root) if type(c).__name__ == name]
+    return [c for c in _walk(root) if c.node_type == name]
 
 
 def _props(component: Any) -> dict[str, Any]:
-    props: dict[str, Any] = component.to_plotly_json()["props"]
+    props: dict[str, Any] = _tree(component).props
     return props
 
 
@@ -83,49 +124,88 @@ def test_figure_has_weekly_and_monthly_cy_and_py_traces() -> None:
     chart = _chart("page_latency_p90")
     traces = _traces(six_twelve_figure(chart, 2021))
     weeks, months = chart.weeks, chart.months
-    assert list(traces[CY_WEEKS].y) == [p.cy for p in weeks]
-    assert list(traces[PY_WEEKS].y) == [p.py for p in weeks]
-    assert list(traces[CY_MONTHS].y) == [p.cy for p in months]
-    assert list(traces[PY_MONTHS].y) == [p.py for p in months]
-    assert list(traces[CY_WEEKS].x) == ["wk 33", "wk 34", "wk 35", "wk 36", "wk 37", "wk 38"]
-    months_x = list(traces[CY_MONTHS].x)
+    assert list(traces[CY_WEEKS]["y"]) == [p.cy for p in weeks]
+    assert list(traces[PY_WEEKS]["y"]) == [p.py for p in weeks]
+    assert list(traces[CY_MONTHS]["y"]) == [p.cy for p in months]
+    assert list(traces[PY_MONTHS]["y"]) == [p.py for p in months]
+    assert list(traces[CY_WEEKS]["x"]) == ["wk 33", "wk 34", "wk 35", "wk 36", "wk 37", "wk 38"]
+    months_x = list(traces[CY_MONTHS]["x"])
     assert (months_x[0], months_x[-1], len(months_x)) == ("Sep", "Aug", 12)
-    assert traces[CY_WEEKS].yaxis == "y" and traces[CY_MONTHS].yaxis == "y2"
-    assert traces[CY_WEEKS].name == "2021" and traces[PY_WEEKS].name == "2020"
-    assert traces[CY_WEEKS].line.width == 3 and traces[PY_WEEKS].line.width == 1.5
+    assert traces[CY_WEEKS]["yaxis"] == "y" and traces[CY_MONTHS]["yaxis"] == "y2"
+    assert traces[CY_WEEKS]["name"] == "2021" and traces[PY_WEEKS]["name"] == "2020"
+    assert traces[CY_WEEKS]["line"]["width"] == 3 and traces[PY_WEEKS]["line"]["width"] == 1.5
     assert INCOMPLETE not in traces  # every period of this chart is complete
 
 
 def test_figure_axis_puts_a_gap_between_weeks_and_months() -> None:
     chart = _chart("revenue")
-    layout = six_twelve_figure(chart, 2021).layout
-    assert list(layout.xaxis.categoryarray) == [*chart.x_labels[:6], GAP_LABEL, *chart.x_labels[6:]]
-    assert layout.xaxis.type == "category"
-    assert layout.yaxis2.side == "right" and layout.yaxis2.overlaying == "y"
+    layout = six_twelve_figure(chart, 2021)["layout"]
+    xaxis, yaxis2 = layout["xaxis"], layout["yaxis2"]
+    assert list(xaxis["categoryarray"]) == [*chart.x_labels[:6], GAP_LABEL, *chart.x_labels[6:]]
+    assert xaxis["type"] == "category"
+    assert yaxis2["side"] == "right" and yaxis2["overlaying"] == "y"
 
 
 def test_figure_marks_incomplete_and_missing_values() -> None:
     chart = _chart("revenue")  # wk 38 is missing a day
     traces = _traces(six_twelve_figure(chart, 2021))
-    assert traces[CY_WEEKS].y[-1] is None  # a gap, never 0
-    assert traces[CY_WEEKS].marker.symbol[-1] == "circle-open"
-    assert traces[CY_WEEKS].marker.symbol[0] == "circle"
-    assert INCOMPLETE_TEXT in traces[CY_WEEKS].customdata[-1]
-    assert list(traces[INCOMPLETE].x) == ["wk 38"]
-    assert list(traces[INCOMPLETE].customdata) == [f"wk 38 2021: {INCOMPLETE_TEXT}"]
+    assert traces[CY_WEEKS]["y"][-1] is None  # a gap, never 0
+    assert traces[CY_WEEKS]["marker"]["symbol"][-1] == "circle-open"
+    assert traces[CY_WEEKS]["marker"]["symbol"][0] == "circle"
+    assert INCOMPLETE_TEXT in traces[CY_WEEKS]["customdata"][-1]
+    assert list(traces[INCOMPLETE]["x"]) == ["wk 38"]
+    assert list(traces[INCOMPLETE]["customdata"]) == [f"wk 38 2021: {INCOMPLETE_TEXT}"]
 
 
 def test_figure_hover_shows_formatted_values() -> None:
     chart = _chart("revenue")
     traces = _traces(six_twelve_figure(chart, 2021))
-    assert traces[CY_WEEKS].customdata[0] == "2021: $1.21M"
-    assert traces[PY_WEEKS].customdata[0] == "2020: $1.19M"
+    assert traces[CY_WEEKS]["customdata"][0] == "2021: $1.21M"
+    assert traces[PY_WEEKS]["customdata"][0] == "2020: $1.19M"
     months = chart.months  # Sep..Aug: the hover names each month's own year
-    assert traces[CY_MONTHS].customdata[0] == f"2020: {format_value(months[0].cy, 'currency', 2)}"
-    assert traces[PY_MONTHS].customdata[-1].startswith("2020: $")
+    assert (
+        traces[CY_MONTHS]["customdata"][0] == f"2020: {format_value(months[0].cy, 'currency', 2)}"
+    )
+    assert traces[PY_MONTHS]["customdata"][-1].startswith("2020: $")
     in_stock = _traces(six_twelve_figure(_chart("in_stock_rate"), 2021))
-    assert in_stock[PY_WEEKS].y[0] is None  # a new metric: no prior year yet
-    assert in_stock[PY_WEEKS].customdata[0] == "2020: N/A"
+    assert in_stock[PY_WEEKS]["y"][0] is None  # a new metric: no prior year yet
+    assert in_stock[PY_WEEKS]["customdata"][0] == "2020: N/A"
+
+
+def test_figure_is_plain_json_for_dcc_graph() -> None:
+    # Plain dicts, as dcc.Graph takes them: no graph objects, no embedded template, and
+    # the template values the charts rely on written out.
+    for chart in DECK.charts:
+        figure = six_twelve_figure(chart, 2021)
+        assert json.loads(json.dumps(figure)) == figure
+        assert {trace["type"] for trace in figure["data"]} <= {"scatter", "bar"}
+        layout = figure["layout"]
+        assert "template" not in layout
+        assert layout["hoverlabel"]["align"] == "left"
+        assert layout["xaxis"]["automargin"] and layout["yaxis"]["automargin"]
+        graph = _by_id(deck_layout(DECK), ids.chart_id(chart.metric))
+        assert graph.figure == figure
+
+
+def test_elements_serialize_as_the_dash_components_do() -> None:
+    attributes = {"data-raw": "1.0", "aria-label": "x"}
+    assert _tree(element("Td", "4.3%", className="a", **attributes)).props == (
+        _tree(html.Td("4.3%", className="a", **attributes)).props
+    )
+    assert _tree(element("Details", None, open=False)).props == (
+        _tree(html.Details(open=False)).props
+    )
+
+
+def test_every_element_of_the_deck_is_a_valid_dash_component() -> None:
+    # Elements skip Dash's checks of prop names and ids: rebuilding each one as its
+    # Dash component (which checks them) must give the same JSON.
+    nodes = [node for node in _walk(deck_layout(DECK)) if node.namespace == "dash_html_components"]
+    assert len(nodes) > 300
+    for node in nodes:
+        props = {k: v for k, v in node.props.items() if k != "children"}
+        rebuilt = getattr(html, node.node_type)(**props)
+        assert _props(rebuilt) == {**props, "children": None}
 
 
 def test_box_cells_carry_the_model_numbers() -> None:
@@ -236,15 +316,24 @@ def test_figure_draws_plan_targets_on_each_part_s_own_axis() -> None:
     planned_weeks = [p for p in chart.weeks if p.target is not None]
     planned_months = [p for p in chart.months if p.target is not None]
     assert (len(planned_weeks), len(planned_months)) == (5, 8)
-    assert list(traces[PLAN_WEEKS].x) == [p.label for p in planned_weeks]
-    assert list(traces[PLAN_WEEKS].y) == [p.target for p in planned_weeks]
-    assert list(traces[PLAN_MONTHS].x) == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug"]
-    assert list(traces[PLAN_MONTHS].y) == [p.target for p in planned_months]
-    assert traces[PLAN_WEEKS].yaxis == "y" and traces[PLAN_MONTHS].yaxis == "y2"
-    assert traces[PLAN_WEEKS].mode == "markers" and traces[PLAN_WEEKS].name == "Plan"
-    assert traces[PLAN_WEEKS].showlegend and not traces[PLAN_MONTHS].showlegend
-    assert traces[PLAN_WEEKS].customdata[0] == "Plan wk 34: $1.26M"
-    assert traces[PLAN_MONTHS].customdata[0] == "Plan Jan 2021: $5.33M"
+    assert list(traces[PLAN_WEEKS]["x"]) == [p.label for p in planned_weeks]
+    assert list(traces[PLAN_WEEKS]["y"]) == [p.target for p in planned_weeks]
+    assert list(traces[PLAN_MONTHS]["x"]) == [
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "May",
+        "Jun",
+        "Jul",
+        "Aug",
+    ]
+    assert list(traces[PLAN_MONTHS]["y"]) == [p.target for p in planned_months]
+    assert traces[PLAN_WEEKS]["yaxis"] == "y" and traces[PLAN_MONTHS]["yaxis"] == "y2"
+    assert traces[PLAN_WEEKS]["mode"] == "markers" and traces[PLAN_WEEKS]["name"] == "Plan"
+    assert traces[PLAN_WEEKS]["showlegend"] and not traces[PLAN_MONTHS]["showlegend"]
+    assert traces[PLAN_WEEKS]["customdata"][0] == "Plan wk 34: $1.26M"
+    assert traces[PLAN_MONTHS]["customdata"][0] == "Plan Jan 2021: $5.33M"
 
 
 def test_figure_without_targets_has_no_plan_traces() -> None:
@@ -255,7 +344,7 @@ def test_figure_without_targets_has_no_plan_traces() -> None:
     revenue = _chart("revenue")
     weeks = tuple(dataclasses.replace(p, target=None) for p in revenue.weeks)
     traces = _traces(six_twelve_figure(dataclasses.replace(revenue, weeks=weeks), 2021))
-    assert PLAN_WEEKS not in traces and traces[PLAN_MONTHS].showlegend
+    assert PLAN_WEEKS not in traces and traces[PLAN_MONTHS]["showlegend"]
 
 
 def test_plan_columns_cover_every_plan_period() -> None:
@@ -307,7 +396,7 @@ def test_tables_are_collapsed_under_the_box() -> None:
     for chart in DECK.charts:
         card = _by_id(layout, ids.card_id(chart.metric))
         details = _by_id(card, ids.tables_id(chart.metric))
-        assert type(details).__name__ == "Details" and details.open is False
+        assert details.node_type == "Details" and details.open is False
         assert _text(_of_type(details, "Summary")) == TABLES_SUMMARY
         tables = _of_type(details, "Table")
         assert [t.id for t in tables] == [ids.metric_table_id(chart.metric, i) for i in (0, 1)]
@@ -410,7 +499,7 @@ def _with_charts(*charts: Chart) -> Deck:
 
 
 def _strip_lines(chart: Chart) -> list[dict[str, Any]]:
-    strip = flag_strip(chart)
+    strip = _tree(flag_strip(chart))
     assert strip is not None and getattr(strip, "id", None) == ids.flags_id(chart.metric)
     lines = []
     for li in _of_type(strip, "Li"):
@@ -433,23 +522,23 @@ def test_figure_rings_each_flagged_week_over_its_expected_band() -> None:
     latency = _chart("page_latency_p90")  # wk 38: open, and bad (latency rose)
     (note,) = latency.anomalies
     traces = _traces(six_twelve_figure(latency, 2021))
-    assert list(traces[FLAGS].x) == ["wk 38"]
-    assert list(traces[FLAGS].y) == [latency.weeks[-1].cy]  # on the current-year point
-    assert list(traces[FLAGS].marker.color) == [FLAG_COLORS[FLAG_BAD]] == ["#c5221f"]
-    assert traces[FLAGS].marker.symbol == "circle-open" and traces[FLAGS].yaxis == "y"
-    assert list(traces[FLAGS].customdata) == [note.explanation]
-    assert list(traces[FLAG_BANDS].x) == ["wk 38"]
-    assert list(traces[FLAG_BANDS].base) == [note.lower]
-    assert list(traces[FLAG_BANDS].y) == [note.upper - note.lower]
-    assert traces[FLAG_BANDS].hoverinfo == "skip"  # the ring's hover says it all
-    assert not traces[FLAGS].showlegend and not traces[FLAG_BANDS].showlegend
+    assert list(traces[FLAGS]["x"]) == ["wk 38"]
+    assert list(traces[FLAGS]["y"]) == [latency.weeks[-1].cy]  # on the current-year point
+    assert list(traces[FLAGS]["marker"]["color"]) == [FLAG_COLORS[FLAG_BAD]] == ["#c5221f"]
+    assert traces[FLAGS]["marker"]["symbol"] == "circle-open" and traces[FLAGS]["yaxis"] == "y"
+    assert list(traces[FLAGS]["customdata"]) == [note.explanation]
+    assert list(traces[FLAG_BANDS]["x"]) == ["wk 38"]
+    assert list(traces[FLAG_BANDS]["base"]) == [note.lower]
+    assert list(traces[FLAG_BANDS]["y"]) == [note.upper - note.lower]
+    assert traces[FLAG_BANDS]["hoverinfo"] == "skip"  # the ring's hover says it all
+    assert not traces[FLAGS]["showlegend"] and not traces[FLAG_BANDS]["showlegend"]
     # The band is drawn behind the lines, the ring on top of them.
-    order = [trace.uid for trace in six_twelve_figure(latency, 2021).data]
+    order = [trace["uid"] for trace in six_twelve_figure(latency, 2021)["data"]]
     assert order[0] == FLAG_BANDS and order[-1] == FLAGS
     in_stock = _traces(six_twelve_figure(_chart("in_stock_rate"), 2021))  # explained: grey
-    assert list(in_stock[FLAGS].x) == ["wk 35"]
-    assert list(in_stock[FLAGS].y) == [_chart("in_stock_rate").weeks[2].cy]
-    assert list(in_stock[FLAGS].marker.color) == [FLAG_COLORS[FLAG_EXPLAINED]]
+    assert list(in_stock[FLAGS]["x"]) == ["wk 35"]
+    assert list(in_stock[FLAGS]["y"]) == [_chart("in_stock_rate").weeks[2].cy]
+    assert list(in_stock[FLAGS]["marker"]["color"]) == [FLAG_COLORS[FLAG_EXPLAINED]]
 
 
 def test_figure_rings_good_moves_green_and_skips_weeks_not_shown() -> None:
@@ -458,9 +547,9 @@ def test_figure_rings_good_moves_green_and_skips_weeks_not_shown() -> None:
     gone = dataclasses.replace(good, week_ending=date(2021, 1, 2))  # not among the six shown
     chart = dataclasses.replace(latency, anomalies=(gone, good, *latency.anomalies))
     traces = _traces(six_twelve_figure(chart, 2021))
-    assert list(traces[FLAGS].x) == ["wk 37", "wk 38"]
-    assert list(traces[FLAGS].marker.color) == [FLAG_COLORS[FLAG_GOOD], FLAG_COLORS[FLAG_BAD]]
-    assert list(traces[FLAG_BANDS].x) == ["wk 37", "wk 38"]
+    assert list(traces[FLAGS]["x"]) == ["wk 37", "wk 38"]
+    assert list(traces[FLAGS]["marker"]["color"]) == [FLAG_COLORS[FLAG_GOOD], FLAG_COLORS[FLAG_BAD]]
+    assert list(traces[FLAG_BANDS]["x"]) == ["wk 37", "wk 38"]
     # The strip still lists it, by its date.
     lines = _strip_lines(chart)
     assert [line["flag-week"] for line in lines] == ["wk 38", "wk 37", "w/e Sat 2 Jan 2021"]
