@@ -1,0 +1,77 @@
+"""The performance benchmark's generator makes a valid project with every aggregation class.
+
+Only the generator is exercised, on 2,000 rows: no benchmark step runs here and
+nothing is timed (see benchmarks/perf/ and docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from wbr.cli import main
+from wbr.registry import aggregations
+from wbr.registry.loader import load_registry
+
+GENERATOR = Path(__file__).parent.parent / "benchmarks" / "perf" / "generate.py"
+ROWS = 2_000
+METRICS = 30
+
+
+def every_aggregation_type() -> set[str]:
+    """The `type:` of every aggregation class the registry supports."""
+    classes = (
+        aggregations.ADDITIVE
+        + aggregations.SEMI_ADDITIVE
+        + aggregations.NON_ADDITIVE
+        + aggregations.FROM_METRICS
+    )
+    return {typing.get_args(cls.model_fields["type"].annotation)[0] for cls in classes}
+
+
+def generate(folder: Path, *extra: str) -> None:
+    command = [sys.executable, str(GENERATOR), "--rows", str(ROWS), "--out", str(folder)]
+    subprocess.run([*command, *extra], check=True, capture_output=True, text=True)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_generated_project_validates_and_covers_every_aggregation_class(tmp_path: Path) -> None:
+    generate(tmp_path, "--metrics", str(METRICS))
+
+    result = CliRunner().invoke(main, ["validate", "--registry", str(tmp_path / "metrics.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "No problems found" in result.output
+
+    registry = load_registry(tmp_path / "metrics.yaml")
+    assert len(registry.metrics) == METRICS
+    assert {metric.aggregation.type for metric in registry.metrics} == every_aggregation_type()
+    shown = [name for section in registry.deck.sections for name in section.metrics]
+    assert sorted(shown) == sorted(metric.name for metric in registry.metrics)
+    assert all(metric.drives for metric in registry.metrics if metric.kind.value == "input")
+
+    rows = read_rows(tmp_path / "orders.csv")
+    assert len(rows) == ROWS
+    assert len({row["order_id"] for row in rows}) == ROWS
+
+
+def test_append_week_adds_the_next_seven_days(tmp_path: Path) -> None:
+    generate(tmp_path, "--metrics", str(METRICS))
+    before = read_rows(tmp_path / "orders.csv")
+    generate(tmp_path, "--append-week")
+    after = read_rows(tmp_path / "orders.csv")
+
+    new = after[len(before) :]
+    assert new, "no rows appended"
+    last_day = max(row["order_date"] for row in before)
+    assert len({row["order_date"] for row in new}) == 7
+    assert min(row["order_date"] for row in new) > last_day
+    assert int(new[0]["order_id"]) == int(before[-1]["order_id"]) + 1
