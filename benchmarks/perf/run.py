@@ -230,7 +230,7 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
         built = steps["wbr build"].get("ok", False)
         if built:
             steps["wbr deck"] = run_step("deck", folder, store.url, timeout, repeat=args.repeat)
-        if not args.skip_floor and built:
+        if not (args.skip_floor or args.skip_sql_floor) and built:
             steps["floor (SQL)"] = run_step("floor-sql", folder, store.url, timeout, **check)
         if not args.skip_floor:
             duck = run_step("floor-duckdb-csv", folder, None, timeout, **check)
@@ -254,12 +254,17 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__.split("\n")[0],
+        epilog="\n".join(__doc__.split("\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--metrics", type=int, default=300)
     parser.add_argument("--store", choices=["sqlite", "duckdb", "postgres"], default="sqlite")
-    parser.add_argument("--skip-floor", action="store_true", help="skip both floors")
+    parser.add_argument("--skip-floor", action="store_true", help="skip every floor")
+    parser.add_argument(
+        "--skip-sql-floor", action="store_true", help="skip the floor on the store (slow on SQLite)"
+    )
     parser.add_argument("--skip-pandas", action="store_true", help="skip plain pandas")
     parser.add_argument("--repeat", type=int, default=7, help="deck builds; the median counts")
     parser.add_argument("--seed", type=int, default=7)

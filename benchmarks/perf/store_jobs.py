@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import statistics
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -249,8 +248,7 @@ def reader(url: str, out: Any, go: Any, stop: Any) -> None:
                 time.sleep(0.01)
             latencies.append(time.perf_counter() - began)
         engine.dispose()
-    except Exception as error:
-        traceback.print_exc()
+    except Exception as error:  # e.g. DuckDB: another process holds the file
         errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:160]}")
         go.wait()
     out.put({"role": "reader", "latencies": latencies, "errors": errors})

@@ -1,7 +1,7 @@
 """Measure the candidate stores for both jobs a wbr store does.
 
     .venv/bin/python benchmarks/perf/stores.py --rows 1000000 \\
-        --out benchmarks/perf/results/stores-1m.json
+        --out benchmarks/perf/results/stores-1000000.json
 
 For SQLite (wbr's engine settings: WAL, busy timeout), DuckDB (duckdb-engine
 through SQLAlchemy) and PostgreSQL (a schema of its own, dropped after):
@@ -143,7 +143,9 @@ def measure(kind: str, folder: Path, csv_path: Path, args: argparse.Namespace) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__.split("\n")[0],
+        epilog="\n".join(__doc__.split("\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--stores", nargs="+", default=["sqlite", "duckdb", "postgres"])
