@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,39 @@ from wbr.deck.model import (
     SeriesPoint,
     TableRow,
 )
+from wbr.export.indented_json import dumps_indented
+
+# The field names of each deck dataclass, looked up once per class, not once per object.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in fields(cls))
+    return names
 
 
 def _jsonable(value: Any) -> Any:
+    """A deck dataclass as plain JSON values: dates in ISO form, inf and NaN as null.
+
+    What `dataclasses.asdict` and a second pass over its copy used to do, in one
+    pass: asdict deep-copies every value, which was half the time of the export.
+    The exact types are tested first because a deck is mostly floats, strings and
+    None; subclasses fall through to the `isinstance` checks below.
+    """
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is date:
+        return value.isoformat()
+    if kind is tuple or kind is list:
+        return [_jsonable(item) for item in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: _jsonable(getattr(value, name)) for name in _field_names(kind)}
+    # Subclasses (a datetime, a numpy float, a str enum) behave as their base type.
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
@@ -38,7 +67,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def deck_to_dict(deck: Deck) -> dict[str, Any]:
-    body = _jsonable(asdict(deck))
+    body = _jsonable(deck)
     assert isinstance(body, dict)
     for section, section_body in zip(deck.sections, body["sections"], strict=True):
         for chart, chart_body in zip(section.charts, section_body["charts"], strict=True):
@@ -47,7 +76,8 @@ def deck_to_dict(deck: Deck) -> dict[str, Any]:
 
 
 def deck_to_json(deck: Deck) -> str:
-    return json.dumps(deck_to_dict(deck), indent=2, ensure_ascii=False) + "\n"
+    # The text of json.dumps(..., indent=2, ensure_ascii=False), byte for byte, faster.
+    return dumps_indented(deck_to_dict(deck)) + "\n"
 
 
 def write_deck_json(deck: Deck, path: Path) -> None:
