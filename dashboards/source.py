@@ -15,13 +15,16 @@ from wbr.registry.models import Registry
 class StoreDeckSource:
     """Builds a week's deck from the store on demand (a cheap, indexed read)."""
 
-    def __init__(self, engine: Engine, registry: Registry) -> None:
+    def __init__(
+        self, engine: Engine, registry: Registry, raw_engine: Engine | None = None
+    ) -> None:
         self._engine = engine
         self._registry = registry
+        self._raw_engine = raw_engine  # the raw tables' store, when not `engine`
 
     def weeks(self) -> list[date]:
         weekday = self._registry.project.week_ends_on.iso_index
         return [day for day in stored_week_endings(self._engine) if day.weekday() == weekday]
 
     def deck(self, week_ending: date | None) -> Deck:
-        return build_deck(self._engine, self._registry, week_ending)
+        return build_deck(self._engine, self._registry, week_ending, self._raw_engine)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from wbr import calendar as cal
 from wbr.compute.daily import DailySeries
-from wbr.compute.holistic import _weighted_percentile
+from wbr.compute.percentiles import _weighted_percentile
 from wbr.compute.periods import combine_ratio, range_extremes, roll_up
 from wbr.registry.aggregations import RatioAggregation
 from wbr.registry.models import Metric

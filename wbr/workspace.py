@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from wbr.errors import ConfigError
 from wbr.registry.loader import load_registry
 from wbr.registry.models import Registry
 from wbr.store import create_store_engine, describe_url, migrate, resolve_database_url
+from wbr.store.engine import resolve_raw_database_url
 
 DEFAULT_REGISTRY_FILE = Path("metrics.yaml")
 
@@ -20,8 +21,20 @@ DEFAULT_REGISTRY_FILE = Path("metrics.yaml")
 class Workspace:
     registry_file: Path
     registry: Registry
-    engine: Engine
+    engine: Engine  # app state: metric values, flags, load history, annotations
     database_url: str
+    # The raw tables' store: `engine` itself unless they live in a store of their own.
+    raw_engine: Engine
+    raw_database_url: str
+
+    @property
+    def separate_raw_store(self) -> bool:
+        return self.raw_engine is not self.engine
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.separate_raw_store:
+            self.raw_engine.dispose()
 
     @property
     def base_dir(self) -> Path:
@@ -29,8 +42,14 @@ class Workspace:
         return self.registry_file.parent
 
 
-def open_workspace(registry_file: Path, database_url: str | None = None) -> Workspace:
-    """Load and validate the registry, connect to the store and bring its schema up to date."""
+def open_workspace(
+    registry_file: Path, database_url: str | None = None, raw_database_url: str | None = None
+) -> Workspace:
+    """Load and validate the registry, connect to the store and bring its schema up to date.
+
+    The raw tables go to `raw_database_url` (or `WBR_RAW_DATABASE_URL`) when one
+    is given, else into the main store.
+    """
     registry_file = registry_file.resolve()
     if not registry_file.is_file():
         raise ConfigError(
@@ -48,4 +67,19 @@ def open_workspace(registry_file: Path, database_url: str | None = None) -> Work
             f"cannot open the store at {describe_url(url)}: {error.orig}; check the URL in "
             "WBR_DATABASE_URL or --database-url, and that the server is running"
         ) from error
-    return Workspace(registry_file, registry, engine, url)
+    raw_url = resolve_raw_database_url(raw_database_url)
+    if raw_url is None or raw_url == url:
+        return Workspace(registry_file, registry, engine, url, engine, url)
+    raw_engine = create_store_engine(raw_url)
+    try:
+        with raw_engine.connect():
+            pass
+    except (OperationalError, DBAPIError) as error:
+        engine.dispose()
+        raw_engine.dispose()
+        raise ConfigError(
+            f"cannot open the raw-table store at {describe_url(raw_url)}: "
+            f"{str(error.orig).splitlines()[0]}; check WBR_RAW_DATABASE_URL, and that no "
+            "other process holds the file open for writing"
+        ) from error
+    return Workspace(registry_file, registry, engine, url, raw_engine, raw_url)

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from wbr import calendar as cal
 from wbr.calendar import Grain, Period
-from wbr.compute import holistic
+from wbr.compute import holistic, percentiles
 from wbr.compute.filters import all_of
 from wbr.compute.schedule import needed_periods, precomputed_percentiles
 from wbr.registry.loader import load_registry
@@ -161,7 +161,9 @@ def main() -> None:
         chosen = [p for p, keep in zip(periods, mask, strict=True) if keep]
         median = registry.metric(args.median)
         out["median_periods"] = len(chosen)
-        out["wbr now"], base = timed(lambda: holistic.percentiles(conn, TABLE, DAY, median, chosen))
+        out["wbr now"], base = timed(
+            lambda: percentiles.percentiles(conn, TABLE, DAY, median, chosen)
+        )
         out["day→period table build"], _ = timed(lambda: day_period_table(conn, chosen))
         out["day→period join"], alt = timed(
             lambda: ranked_by_day_table(conn, median, 0.5, len(chosen))

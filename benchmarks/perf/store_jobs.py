@@ -127,7 +127,7 @@ def _best_of_two(work: Callable[[], Any]) -> float:
 def _wbr_sql(conn: sa.Connection, registry_path: Path) -> dict[str, Any]:
     """wbr's compute SQL on this store, through SQLAlchemy, as wbr runs it."""
     from wbr import calendar as cal
-    from wbr.compute import daily, holistic
+    from wbr.compute import daily, holistic, percentiles
     from wbr.registry.loader import load_registry
 
     registry = load_registry(registry_path)
@@ -144,7 +144,7 @@ def _wbr_sql(conn: sa.Connection, registry_path: Path) -> dict[str, Any]:
         "wbr count_distinct (weeks+months)": lambda: holistic.count_distinct(
             conn, "raw_orders", "order_date", registry.metric("customers"), periods
         ),
-        "wbr median (weeks+months)": lambda: holistic.percentiles(
+        "wbr median (weeks+months)": lambda: percentiles.percentiles(
             conn, "raw_orders", "order_date", registry.metric("median_order_value"), periods
         ),
     }

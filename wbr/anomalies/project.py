@@ -102,7 +102,7 @@ def _context(metric: Metric, registry: Registry) -> SeriesContext:
 
 
 def _with_contributors(
-    engine: Engine, metric: Metric, registry: Registry, flags: list[Flag], weekly: WeeklyValues
+    raw_engine: Engine, metric: Metric, registry: Registry, flags: list[Flag], weekly: WeeklyValues
 ) -> tuple[list[Flag], list[str]]:
     measure = measure_of(metric, registry)
     if measure is None:
@@ -112,7 +112,7 @@ def _with_contributors(
     if not pairs:
         return flags, []
     try:
-        with engine.connect() as conn:
+        with raw_engine.connect() as conn:
             found = contributors(conn, metric, measure, pairs, weekly.denominator)
     except sa.exc.SQLAlchemyError as error:
         reason = str(getattr(error, "orig", error)).splitlines()[0]
@@ -121,8 +121,14 @@ def _with_contributors(
     return hinted, []
 
 
-def detect_project(engine: Engine, registry: Registry) -> DetectionReport:
-    """Score every metric's complete weeks and store the flags (idempotent)."""
+def detect_project(
+    engine: Engine, registry: Registry, raw_engine: Engine | None = None
+) -> DetectionReport:
+    """Score every metric's complete weeks and store the flags (idempotent).
+
+    `raw_engine` is the raw tables' store (for root-cause hints) when not `engine`.
+    """
+    raw_store = raw_engine if raw_engine is not None else engine
     now = datetime.now(UTC)
     run_id = store.start_run(engine, now)
     try:
@@ -146,7 +152,7 @@ def detect_project(engine: Engine, registry: Registry) -> DetectionReport:
             scored += 1
             weeks += int(values.value.notna().sum())
             if found and metric.dimensions:
-                found, problems = _with_contributors(engine, metric, registry, found, values)
+                found, problems = _with_contributors(raw_store, metric, registry, found, values)
                 warnings.extend(problems)
             flags.extend(found)
         with engine.begin() as conn:

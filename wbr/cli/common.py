@@ -53,7 +53,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 def open_project(registry_file: Path, database_url: str | None) -> Workspace:
     """Open the workspace for this command; its connections close when the command ends."""
     workspace = open_workspace(registry_file, database_url)
-    click.get_current_context().call_on_close(workspace.engine.dispose)
+    click.get_current_context().call_on_close(workspace.dispose)
     return workspace
 
 

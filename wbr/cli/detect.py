@@ -151,7 +151,7 @@ def run_detection(workspace: Workspace) -> DetectionReport:
     """Score the project's stored weeks and say what was found (used by refresh and demo)."""
     from wbr.anomalies import detect_project
 
-    report = detect_project(workspace.engine, workspace.registry)
+    report = detect_project(workspace.engine, workspace.registry, workspace.raw_engine)
     explained = sum(flag.explained_by is not None for flag in report.flags)
     click.echo(
         f"scored {report.metrics_scored} metrics over {report.weeks_scored:,} metric-weeks: "

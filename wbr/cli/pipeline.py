@@ -44,7 +44,9 @@ def _compute(workspace: Workspace, full: bool = False) -> None:
     count = len(workspace.registry.metrics)
     # A spinner, not a bar: the work is a few large SQL queries whose progress SQL hides.
     with Console(stderr=True).status(f"Computing {count} metrics for every period…"):
-        report = run_compute(workspace.engine, workspace.registry, full=full)
+        report = run_compute(
+            workspace.engine, workspace.registry, full=full, raw_engine=workspace.raw_engine
+        )
     how = "updated" if report.incremental else "computed"
     click.echo(
         f"{how} {report.metrics} metrics over {report.periods:,} periods "
@@ -97,7 +99,9 @@ def export(
     from wbr.export import deck_to_json, write_deck_json
 
     workspace = open_project(registry_file, database_url)
-    deck = build_deck(workspace.engine, workspace.registry, parse_week(week_ending))
+    deck = build_deck(
+        workspace.engine, workspace.registry, parse_week(week_ending), workspace.raw_engine
+    )
     if output is None:
         click.echo(deck_to_json(deck), nl=False)
     else:
@@ -121,7 +125,7 @@ def _serve(workspace: Workspace, host: str, port: int) -> None:
     from dashboards.app import serve as serve_deck
     from dashboards.source import StoreDeckSource
 
-    app = create_app(StoreDeckSource(workspace.engine, workspace.registry))
+    app = create_app(StoreDeckSource(workspace.engine, workspace.registry, workspace.raw_engine))
     serve_deck(app, host=host, port=port)
 
 

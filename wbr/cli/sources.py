@@ -62,6 +62,7 @@ def run_ingest(
         sources,
         progress=progress,
         full=full,
+        raw_engine=workspace.raw_engine,
     )
     for report in reports:
         line = f"loaded {report.rows:,} rows from {report.source} into {report.table}"
@@ -86,7 +87,7 @@ def status(registry_file: Path, database_url: str | None, as_of: str | None, che
 
     workspace = open_project(registry_file, database_url)
     today = parse_week(as_of) or date.today()
-    found = freshness(workspace.engine, workspace.registry, today)
+    found = freshness(workspace.engine, workspace.registry, today, workspace.raw_engine)
     table = Table(title=f"Sources as of {today}", title_justify="left")
     for header in ("source", "table", "last load", "last success", "rows", "dates", "flags"):
         table.add_column(header, overflow="fold")

@@ -27,6 +27,8 @@ from wbr.registry.aggregations import (
     MinAggregation,
 )
 from wbr.registry.models import Metric
+from wbr.registry.sources import ColumnType
+from wbr.store.raw import table_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,8 @@ class DailySeries:
     non-null value in its column, before any filter: a day whose rows all fail
     the filter has the value 0, not "no data"). `sums` and `counts` are the
     filtered SUM and COUNT; `extremes` the filtered MIN or MAX (NaN: no value).
-    For a non-additive metric only `present` is read: its values come per period.
+    For a non-additive metric `counts` holds the rows with a value per day (before
+    any filter: a bound of what a period's query reads); its values come per period.
     """
 
     first_day: date
@@ -51,14 +54,15 @@ class DailySeries:
         return date.fromordinal(self.first_day.toordinal() + len(self.present) - 1)
 
 
-def check_columns(conn: Connection, table: str, needed: set[str], metric: str) -> None:
-    """Raise a clear error when `table` or one of the `needed` columns is missing."""
-    inspector = sa.inspect(conn)
-    if not inspector.has_table(table):
+def check_columns(
+    schema: dict[str, ColumnType] | None, table: str, needed: set[str], metric: str
+) -> None:
+    """Raise a clear error when `table` (`schema` None) or a `needed` column is missing."""
+    if schema is None:
         raise ComputeError(
             f"raw table `{table}` is not in the store (needed by `{metric}`); run `wbr ingest`"
         )
-    present = {column["name"] for column in inspector.get_columns(table)}
+    present = set(schema)
     missing = sorted(needed - present)
     if missing:
         raise ComputeError(
@@ -100,6 +104,11 @@ def _aggregates(index: int, metric: Metric) -> list[sa.ColumnElement[Any]]:
     return selects
 
 
+def _counts_column(metric: Metric, index: int) -> str:
+    """Filtered COUNT for an additive metric; rows with a value for a non-additive one."""
+    return f"p{index}" if isinstance(metric.aggregation, NON_ADDITIVE) else f"n{index}"
+
+
 def _array(frame: pd.DataFrame, column: str, fill: float) -> np.ndarray:
     if column not in frame:
         return np.full(len(frame), fill)
@@ -117,10 +126,11 @@ def daily_series(
 
     With `since`, only days on or after it are read (an incremental refresh).
     """
+    schema = table_schema(conn, table)
     for metric in metrics:
         if not isinstance(metric.aggregation, ADDITIVE + SEMI_ADDITIVE + NON_ADDITIVE):
             raise ComputeError(f"metric `{metric.name}` is not computed from raw rows")
-        check_columns(conn, table, {date_column} | metric_columns(metric), metric.name)
+        check_columns(schema, table, {date_column} | metric_columns(metric), metric.name)
     day = sa.column(date_column, sa.Date)
     selects: list[sa.ColumnElement[Any]] = [day.label("day")]
     for index, metric in enumerate(metrics):
@@ -144,7 +154,7 @@ def daily_series(
             first_day=first_day,
             present=_array(frame, f"p{index}", 0.0) > 0,
             sums=_array(frame, f"s{index}", 0.0),
-            counts=_array(frame, f"n{index}", 0.0),
+            counts=_array(frame, _counts_column(metric, index), 0.0),
             extremes=_array(frame, f"x{index}", np.nan),
         )
         for index, metric in enumerate(metrics)

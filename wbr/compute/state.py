@@ -19,9 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wbr.compute.daily import DailySeries
+from wbr.ingest.runs import FAILED, RUNNING, SUCCEEDED, shown_status
 from wbr.registry.models import Metric, Registry
 from wbr.store.raw import raw_table_name
 from wbr.store.schema import compute_runs, load_runs, metric_series
+
+STORED_SERIES_VERSION = 2
 
 
 class Everything:
@@ -46,6 +49,9 @@ def earliest(*changes: Change) -> Change:
 def definition_hash(metric: Metric, registry: Registry) -> str:
     """A hash of what decides a metric's values (not its label, owner or colours)."""
     parts: dict[str, object] = {
+        # Bumped when what is stored per metric changes (2: row counts of
+        # non-additive metrics), so that stores computed before recompute once.
+        "stored_series_version": STORED_SERIES_VERSION,
         "aggregation": metric.aggregation.model_dump(mode="json"),
         "date_column": metric.date_column,
         "calendar": registry.project.model_dump(
@@ -123,29 +129,51 @@ class TableChanges:
 
 
 def table_changes(conn: Connection) -> TableChanges:
+    """What the loads since the last successful computation changed.
+
+    A load still running is left for the next computation (its rows are not
+    committed yet), and so is every load after it. A load that was interrupted
+    may have committed its rows when the raw tables live in a store of their own
+    (the record is written after the data), so it counts as a change to its
+    whole table; a failed load changed nothing.
+    """
     last = conn.execute(
         sa.select(sa.func.max(compute_runs.c.load_runs_through)).where(
             compute_runs.c.status == "succeeded"
         )
     ).scalar()
-    newest = conn.execute(sa.select(sa.func.max(load_runs.c.id))).scalar() or 0
-    if last is None:
-        return TableChanges(newest, {}, first_compute=True)
     runs = conn.execute(
-        sa.select(load_runs.c.table_name, load_runs.c.mode, load_runs.c.window_start).where(
-            load_runs.c.id > last, load_runs.c.status == "succeeded"
+        sa.select(
+            load_runs.c.id,
+            load_runs.c.table_name,
+            load_runs.c.mode,
+            load_runs.c.window_start,
+            load_runs.c.status,
+            load_runs.c.pid,
+            load_runs.c.host,
         )
-    ).all()
+        .where(load_runs.c.id > (last or 0))
+        .order_by(load_runs.c.id)
+    ).mappings()
+    through = last or 0
     changed: dict[str, Change] = {}
-    for table, mode, window_start in runs:
+    for run in runs:
+        status = shown_status(run)
+        if status == RUNNING:
+            break
+        through = run["id"]
+        if status == FAILED:
+            continue
         change: Change = EVERYTHING
-        if mode == "incremental" and window_start:
+        if status == SUCCEEDED and run["mode"] == "incremental" and run["window_start"]:
             try:
-                change = date.fromisoformat(str(window_start)[:10])
+                change = date.fromisoformat(str(run["window_start"])[:10])
             except ValueError:
                 change = EVERYTHING  # an id watermark: the rows' dates are unknown
-        changed[table] = earliest(changed.get(table), change)
-    return TableChanges(newest, changed, first_compute=False)
+        changed[run["table_name"]] = earliest(changed.get(run["table_name"]), change)
+    if last is None:
+        return TableChanges(through, {}, first_compute=True)
+    return TableChanges(through, changed, first_compute=False)
 
 
 def merge_series(old: DailySeries, new: DailySeries | None, since: date) -> DailySeries | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,12 +11,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from wbr.calendar import Period
 from wbr.compute.daily import DailySeries, daily_series
-from wbr.compute.holistic import count_distinct, percentiles
+from wbr.compute.day_maps import DayMaps, day_maps
+from wbr.compute.holistic import count_distinct
+from wbr.compute.percentiles import PercentileJob, percentiles_together
 from wbr.compute.periods import (
     PeriodValues,
     combine_formula,
     combine_ratio,
+    day_offsets,
     presence,
+    range_sums,
     roll_up,
     with_values,
 )
@@ -64,24 +69,44 @@ def dependency_order(metrics: dict[str, Metric]) -> list[Metric]:
     return ordered
 
 
-def holistic_values(
+def _percentile_values(
     conn: Connection,
     registry: Registry,
-    metric: Metric,
-    series: DailySeries,
+    series: dict[str, DailySeries],
     periods: list[Period],
-    wanted: np.ndarray,
-) -> PeriodValues:
-    """A non-additive metric, computed in SQL for the `wanted` periods only."""
-    read = source_read(registry, metric)
-    chosen = [period for period, keep in zip(periods, wanted, strict=True) if keep]
-    if isinstance(metric.aggregation, CountDistinctAggregation):
-        found = count_distinct(conn, read.table, read.date_column, metric, chosen)
-    else:
-        found = percentiles(conn, read.table, read.date_column, metric, chosen)
-    values = np.full(len(periods), np.nan)
-    values[wanted] = found
-    return with_values(values, presence(series, periods), wanted)
+    holistic_wanted: dict[str, np.ndarray],
+    maps: DayMaps,
+) -> dict[str, np.ndarray]:
+    """Every median and percentile metric's values, metrics of one table together."""
+    batches: dict[tuple[SourceRead, bytes], list[Metric]] = defaultdict(list)
+    for metric in registry.metrics:
+        wanted = holistic_wanted.get(metric.name)
+        if (
+            isinstance(metric.aggregation, NON_ADDITIVE)
+            and not isinstance(metric.aggregation, CountDistinctAggregation)
+            and metric.name in series
+            and wanted is not None
+            and wanted.any()
+        ):
+            batches[(source_read(registry, metric), wanted.tobytes())].append(metric)
+    found: dict[str, np.ndarray] = {}
+    for (read, _), metrics in batches.items():
+        wanted = holistic_wanted[metrics[0].name]
+        chosen = [period for period, keep in zip(periods, wanted, strict=True) if keep]
+        jobs = [PercentileJob(m, _rows_per_period(series[m.name], chosen)) for m in metrics]
+        together = percentiles_together(conn, read.table, read.date_column, jobs, chosen, maps)
+        for name, values in together.items():
+            found[name] = np.full(len(periods), np.nan)
+            found[name][wanted] = values
+    return found
+
+
+def _rows_per_period(series: DailySeries, periods: list[Period]) -> np.ndarray:
+    """How many rows with a value each period holds (the series' per-day counts)."""
+    if not periods:
+        return np.zeros(0)
+    starts, ends = day_offsets(periods, series.first_day)
+    return range_sums(series.counts, starts, ends)
 
 
 def compute_values(
@@ -91,7 +116,23 @@ def compute_values(
     periods: list[Period],
     holistic_wanted: dict[str, np.ndarray],
 ) -> dict[str, PeriodValues]:
-    """Every metric over `periods`; non-additive ones only where `holistic_wanted` says."""
+    """Every metric over `periods`; non-additive ones only where `holistic_wanted` says.
+
+    `conn` reads the raw tables.
+    """
+    with day_maps(conn) as maps:
+        return _compute_values(conn, registry, series, periods, holistic_wanted, maps)
+
+
+def _compute_values(
+    conn: Connection,
+    registry: Registry,
+    series: dict[str, DailySeries],
+    periods: list[Period],
+    holistic_wanted: dict[str, np.ndarray],
+    maps: DayMaps,
+) -> dict[str, PeriodValues]:
+    percentile_values = _percentile_values(conn, registry, series, periods, holistic_wanted, maps)
     values: dict[str, PeriodValues] = {}
     for metric in dependency_order(registry.metrics_by_name):
         agg = metric.aggregation
@@ -107,10 +148,18 @@ def compute_values(
             continue  # its table has no rows
         elif isinstance(agg, NON_ADDITIVE):
             wanted = holistic_wanted.get(metric.name)
-            if wanted is not None and wanted.any():
-                values[metric.name] = holistic_values(
-                    conn, registry, metric, series[metric.name], periods, wanted
+            if wanted is None or not wanted.any():
+                continue
+            if isinstance(agg, CountDistinctAggregation):
+                read = source_read(registry, metric)
+                chosen = [period for period, keep in zip(periods, wanted, strict=True) if keep]
+                found = np.full(len(periods), np.nan)
+                found[wanted] = count_distinct(
+                    conn, read.table, read.date_column, metric, chosen, maps
                 )
+            else:
+                found = percentile_values[metric.name]
+            values[metric.name] = with_values(found, presence(series[metric.name], periods), wanted)
         else:
             values[metric.name] = roll_up(metric, series[metric.name], periods)
     return values
@@ -121,20 +170,39 @@ def _nullable(number: float) -> float | None:
 
 
 def compute_on_demand(
-    engine: Engine, registry: Registry, metric: Metric, periods: list[Period]
-) -> dict[Period, tuple[float | None, bool]]:
-    """A median or percentile for `periods`, from raw rows, without storing it."""
-    read = source_read(registry, metric)
-    with engine.connect() as conn:
-        series = daily_series(conn, read.table, read.date_column, [metric]).get(metric.name)
-        if series is None:
-            return {period: (None, False) for period in periods}
-        found = percentiles(conn, read.table, read.date_column, metric, periods)
-    result = with_values(found, presence(series, periods), np.ones(len(periods), dtype=bool))
-    return {
-        period: (_nullable(result.value[i]), bool(result.complete[i]))
-        for i, period in enumerate(periods)
-    }
+    raw_engine: Engine, registry: Registry, metrics: list[Metric], periods: list[Period]
+) -> dict[str, dict[Period, tuple[float | None, bool]]]:
+    """Medians and percentiles for `periods`, from raw rows, without storing them.
+
+    Metrics of one table are read together: one daily scan for completeness,
+    then their percentiles in as few queries as the memory budget allows.
+    """
+    by_read: dict[SourceRead, list[Metric]] = defaultdict(list)
+    for metric in metrics:
+        by_read[source_read(registry, metric)].append(metric)
+    found: dict[str, dict[Period, tuple[float | None, bool]]] = {}
+    everywhere = np.ones(len(periods), dtype=bool)
+    with raw_engine.connect() as conn, day_maps(conn) as maps:
+        for read, group in by_read.items():
+            series = daily_series(conn, read.table, read.date_column, group)
+            jobs = [
+                PercentileJob(m, _rows_per_period(series[m.name], periods))
+                for m in group
+                if m.name in series
+            ]
+            together = percentiles_together(conn, read.table, read.date_column, jobs, periods, maps)
+            for metric in group:
+                if metric.name not in series:
+                    found[metric.name] = {period: (None, False) for period in periods}
+                    continue
+                result = with_values(
+                    together[metric.name], presence(series[metric.name], periods), everywhere
+                )
+                found[metric.name] = {
+                    period: (_nullable(result.value[i]), bool(result.complete[i]))
+                    for i, period in enumerate(periods)
+                }
+    return found
 
 
 def first_and_last_day(series: dict[str, DailySeries]) -> tuple[date, date]:

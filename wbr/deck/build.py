@@ -19,7 +19,7 @@ from wbr.compute.run import stored_week_endings
 from wbr.deck.anomalies import anomaly_notes
 from wbr.deck.model import AnomalyNote, BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
 from wbr.deck.tables import six_week_table, twelve_month_table
-from wbr.deck.values import DeckPeriods, Lookup, fill_on_demand, load_values
+from wbr.deck.values import DeckPeriods, Lookup, ShownPeriod, fill_on_demand, load_values
 from wbr.errors import ConfigError
 from wbr.registry.models import Metric, MonthlyView, Registry, Unit
 from wbr.store.schema import metric_values
@@ -55,12 +55,11 @@ class _Plan:
         return None  # typed-in targets cover weeks and months only
 
 
-def _point(
-    metric: str, label: str, period: Period, prior: Period, lookup: Lookup, plan: _Plan
-) -> SeriesPoint:
+def _point(metric: str, shown: ShownPeriod, lookup: Lookup, plan: _Plan) -> SeriesPoint:
+    period, prior = shown.current, shown.prior_year
     cy, py = lookup.get(metric, period), lookup.get(metric, prior)
     return SeriesPoint(
-        label=label,
+        label=shown.label,
         start=period.start,
         end=period.end,
         cy=cy.value,
@@ -82,14 +81,8 @@ def _chart(
 ) -> Chart:
     name = metric.name
     plan = _Plan(metric, lookup)
-    weeks = tuple(
-        _point(name, cal.week_label(w), w, cal.prior_year_week(w), lookup, plan)
-        for w in periods.weeks
-    )
-    months = tuple(
-        _point(name, cal.month_label(m), m, cal.prior_year_month(m), lookup, plan)
-        for m in periods.months
-    )
+    weeks = tuple(_point(name, shown, lookup, plan) for shown in periods.shown_weeks)
+    months = tuple(_point(name, shown, lookup, plan) for shown in periods.shown_months)
     how = metric.compared_as
     last, previous = weeks[-1], weeks[-2]
     mtd, qtd, ytd = (lookup.get(name, td.current).value for td in periods.to_dates)
@@ -171,7 +164,17 @@ def resolve_week(engine: Engine, registry: Registry, week_ending: date | None) -
     return week_ending
 
 
-def build_deck(engine: Engine, registry: Registry, week_ending: date | None = None) -> Deck:
+def build_deck(
+    engine: Engine,
+    registry: Registry,
+    week_ending: date | None = None,
+    raw_engine: Engine | None = None,
+) -> Deck:
+    """The deck for `week_ending` (default: the latest complete week) from stored values.
+
+    `raw_engine` is the raw tables' store when it is not `engine`: only medians
+    and percentiles of an older week's to-date periods are read from raw rows.
+    """
     week_ending = resolve_week(engine, registry, week_ending)
     fy_end = registry.project.fiscal_year_end_month
     views = [
@@ -185,7 +188,7 @@ def build_deck(engine: Engine, registry: Registry, week_ending: date | None = No
     needed = sorted(set(shown) | plans)
     all_periods = set().union(*(p.all_periods() for p in periods_by_view.values()))
     values = load_values(engine, needed, all_periods)
-    fill_on_demand(engine, registry, values, all_periods, needed)
+    fill_on_demand(raw_engine or engine, registry, values, all_periods, needed)
     lookup = Lookup(values, week_ending)
     weeks_shown = [week.end for week in next(iter(periods_by_view.values())).weeks]
     notes = anomaly_notes(engine, weeks_shown)

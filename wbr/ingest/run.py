@@ -49,11 +49,13 @@ def ingest(
     *,
     full: bool = False,
     observer: LoadObserver | None = None,
+    raw_engine: Engine | None = None,
 ) -> list[LoadReport]:
     """Load `sources` (default: all, in declaration order); stop at the first failure.
 
     `full` reloads every source whole, ignoring watermarks. `progress` shows a
-    progress bar per source on stderr.
+    progress bar per source on stderr. `raw_engine` is the raw tables' store
+    when it is not `engine` (which keeps the load history).
     """
     names = list(registry.sources) if sources is None else list(sources)
     unknown = [name for name in names if name not in registry.sources]
@@ -64,8 +66,8 @@ def ingest(
         from wbr.ingest.progress import progress_bars
 
         with progress_bars() as bars:
-            return _load_all(engine, registry, base_dir, names, full, bars)
-    return _load_all(engine, registry, base_dir, names, full, observer)
+            return _load_all(engine, registry, base_dir, names, full, bars, raw_engine)
+    return _load_all(engine, registry, base_dir, names, full, observer, raw_engine)
 
 
 def _load_all(
@@ -75,6 +77,7 @@ def _load_all(
     names: list[str],
     full: bool,
     observer: LoadObserver | None,
+    raw_engine: Engine | None,
 ) -> list[LoadReport]:
     reports = []
     for name in names:
@@ -82,7 +85,9 @@ def _load_all(
             observer.started(name)
         report = None
         try:
-            report = load_source(engine, name, registry.sources[name], base_dir, full, observer)
+            report = load_source(
+                engine, name, registry.sources[name], base_dir, full, observer, raw_engine
+            )
         finally:
             if observer is not None:
                 observer.finished(name, report)
@@ -97,16 +102,24 @@ def load_source(
     base_dir: Path,
     full: bool = False,
     observer: LoadObserver | None = None,
+    raw_engine: Engine | None = None,
 ) -> LoadReport:
-    """Load one source in one transaction; record the run either way."""
+    """Load one source in one transaction; record the run either way.
+
+    With the raw tables in a store of their own, the data commits first and the
+    run's record after it: a crash between the two leaves the run `running`
+    (shown as `interrupted`), which a computation treats as a change to the
+    whole table, so no committed row is ever overlooked.
+    """
+    raw_store = raw_engine if raw_engine is not None else engine
     table = raw.raw_table_name(source.table_name(name))
-    raw.check_identifier_length(engine, table + raw.STAGING_SUFFIX)
+    raw.check_identifier_length(raw_store, table + raw.STAGING_SUFFIX)
     started_at = now()
     run_id = start_run(engine, name, table, started_at)
     secrets = source.secret_env_names()
     try:
-        connector = connector_for(name, _with_store_url(source, engine), base_dir)
-        with engine.begin() as connection:
+        connector = connector_for(name, _with_store_url(source, raw_store), base_dir)
+        with raw_store.begin() as connection:
             lock_table_loads(connection, table)
             plan = plan_load(connection, name, source, full)
             load = SourceLoad(connection, name, source, plan, run_id)
@@ -121,7 +134,9 @@ def load_source(
             newest = raw.max_value(connection, table, schema, column) if column in schema else None
             watermark = None if newest is None else _iso(newest)
             values = {key: value for key, value in outcome.items() if key != "rows_deleted"}
-            finish_run(connection, run_id, {**values, "status": SUCCEEDED, "watermark": watermark})
+            finished = {**values, "status": SUCCEEDED, "watermark": watermark}
+            if raw_store is engine:
+                finish_run(connection, run_id, finished)
     except (ConnectorError, LoadError, SQLAlchemyError) as exc:
         message = redact(_describe_failure(name, table, exc), secrets)
         fail_run(engine, run_id, message)
@@ -131,6 +146,8 @@ def load_source(
         status = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else FAILED
         fail_run(engine, run_id, redact(f"{type(exc).__name__}: {exc}", secrets), status)
         raise
+    if raw_store is not engine:
+        _record_after_commit(engine, run_id, finished, name)
     warnings = tuple(outcome["warnings"].split("\n")) if outcome["warnings"] else ()
     return LoadReport(
         source=name,
@@ -145,6 +162,23 @@ def load_source(
         window_start=outcome["window_start"],
         warnings=warnings,
     )
+
+
+def _record_after_commit(
+    engine: Engine, run_id: int, finished: dict[str, object], name: str
+) -> None:
+    """Record a load whose rows another store has already committed."""
+    try:
+        with engine.begin() as connection:
+            finish_run(connection, run_id, finished)
+    except SQLAlchemyError as exc:
+        message = (
+            f"source {name!r}: the rows are loaded, but recording the load failed "
+            f"({exc.orig if isinstance(exc, DBAPIError) else exc}); the next `wbr compute` "
+            "rereads the whole table"
+        )
+        fail_run(engine, run_id, message, INTERRUPTED)
+        raise LoadError(message) from None
 
 
 def _with_store_url(source: SourceBase, engine: Engine) -> SourceBase:

@@ -48,22 +48,45 @@ class Freshness:
         return not self.flags
 
 
-def freshness(engine: Engine, registry: Registry, today: date | None = None) -> list[Freshness]:
-    """The freshness of every declared source, in declaration order."""
+def freshness(
+    engine: Engine,
+    registry: Registry,
+    today: date | None = None,
+    raw_engine: Engine | None = None,
+) -> list[Freshness]:
+    """The freshness of every declared source, in declaration order.
+
+    `raw_engine` is the raw tables' store when it is not `engine` (the load history's).
+    """
     today = today or date.today()
     with engine.connect() as connection:
-        return [_one(connection, name, source, today) for name, source in registry.sources.items()]
+        if raw_engine is None or raw_engine is engine:
+            return [
+                _one(connection, connection, name, source, today)
+                for name, source in registry.sources.items()
+            ]
+        with raw_engine.connect() as raw_connection:
+            return [
+                _one(connection, raw_connection, name, source, today)
+                for name, source in registry.sources.items()
+            ]
 
 
-def _one(connection: Connection, name: str, source: SourceBase, today: date) -> Freshness:
+def _one(
+    connection: Connection,
+    raw_connection: Connection,
+    name: str,
+    source: SourceBase,
+    today: date,
+) -> Freshness:
     table = raw.raw_table_name(source.table_name(name))
     runs = select(load_runs).where(load_runs.c.source == name).order_by(desc(load_runs.c.id))
     latest = connection.execute(runs.limit(1)).mappings().first()
     success = (
         connection.execute(runs.where(load_runs.c.status == SUCCEEDED).limit(1)).mappings().first()
     )
-    days = _days(connection, table, source.date_column)
-    rows = _count(connection, table)
+    days = _days(raw_connection, table, source.date_column)
+    rows = _count(raw_connection, table)
     flags: list[str] = []
     status = shown_status(latest) if latest is not None else None
     if latest is None:

@@ -20,6 +20,10 @@ def is_postgresql(bind: Engine | Connection) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def is_duckdb(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "duckdb"
+
+
 def quote_identifier(bind: Engine | Connection, name: str) -> str:
     return bind.dialect.identifier_preparer.quote(name)
 

@@ -7,22 +7,34 @@ replace it through `WBR_DATABASE_URL` or the project's configuration.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 
 DEFAULT_STORE_RELATIVE_PATH = Path(".wbr/wbr.db")
 DATABASE_URL_ENV = "WBR_DATABASE_URL"
+# Raw tables may live in a store of their own: an analytical one (DuckDB) scans
+# and aggregates raw rows 10-50x faster than SQLite, while app state stays in
+# the transactional store (see docs/performance.md, "The store choice").
+RAW_DATABASE_URL_ENV = "WBR_RAW_DATABASE_URL"
+# DuckDB spills to disk past this, so a build's memory does not grow with the rows.
+DUCKDB_MEMORY_LIMIT = "512MB"
 
 # How long a SQLite connection waits for another process's write lock before
 # failing with "database is locked": long enough for a web request to outlast a
 # load committing, short enough that a stuck writer is reported.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# DuckDB lets one process at a time open its file; another one waits this long.
+DUCKDB_LOCK_TIMEOUT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+DUCKDB_LOCK_RETRY_SECONDS = 0.1
 
 # Drivers users need not spell: psycopg 3 is the PostgreSQL driver we ship and
 # test, and "postgres://" is the scheme many hosting providers hand out.
@@ -45,6 +57,19 @@ def resolve_database_url(project_dir: Path, configured: str | None = None) -> st
     return f"sqlite:///{db_path}"
 
 
+def resolve_raw_database_url(configured: str | None = None) -> str | None:
+    """The raw tables' store URL, or None when they live in the main store.
+
+    `WBR_RAW_DATABASE_URL` wins over `configured`, as for the main store.
+    """
+    from_env = os.environ.get(RAW_DATABASE_URL_ENV, "").strip()
+    if from_env:
+        return from_env
+    if configured and configured.strip():
+        return configured.strip()
+    return None
+
+
 def normalize_url(url: str | URL) -> URL:
     """Parse `url` and pick our default driver where the user named none."""
     parsed = make_url(url)
@@ -55,9 +80,37 @@ def normalize_url(url: str | URL) -> URL:
 def create_store_engine(url: str | URL) -> Engine:
     """An engine for the store, with SQLite tuned for one writer and many readers."""
     parsed = normalize_url(url)
+    if parsed.get_backend_name() == "duckdb":
+        return _duckdb_engine(parsed)
     engine = create_engine(parsed)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
+    return engine
+
+
+def _duckdb_engine(url: URL) -> Engine:
+    """DuckDB: one process may hold the file open for writing, so connections are
+    not pooled (the file is free as soon as a command's work is done) and opening
+    it waits, as SQLite's busy timeout does, while another process holds it."""
+    engine = create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={"config": {"memory_limit": DUCKDB_MEMORY_LIMIT}},
+    )
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_when_free(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + DUCKDB_LOCK_TIMEOUT_SECONDS
+        while True:
+            try:
+                # The dialect's own connect (it wraps the connection for SQLAlchemy);
+                # it consumes its arguments, so each attempt gets a fresh copy.
+                return dialect.connect(*cargs, **copy.deepcopy(cparams))
+            except Exception as error:  # duckdb.IOException; duckdb is optional here
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(DUCKDB_LOCK_RETRY_SECONDS)
+
     return engine
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Double,
     Engine,
     Float,
     Index,
@@ -40,12 +41,13 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.types import TypeEngine
 
 from wbr.errors import LoadError
 from wbr.registry.sources import ColumnType
-from wbr.store.dialect import bulk_insert, rename_table
+from wbr.store.dialect import bulk_insert, is_duckdb, rename_table
 from wbr.store.schema import RAW_TABLE_PREFIX
 
 STAGING_SUFFIX = "__staging"
@@ -55,6 +57,7 @@ REJECTED_SUFFIX = "__rejected"
 ROW_COLUMN = "_wbr_row"
 # Rows per executemany/COPY call: one batch's tuples stay a few MB.
 INSERT_BATCH_ROWS = 10_000
+DUCKDB_BATCH_VIEW = "wbr_insert_batch"  # the name a batch's DataFrame has inside DuckDB
 
 _SQL_TYPES: dict[ColumnType, type[TypeEngine[Any]]] = {
     ColumnType.TEXT: Text,
@@ -81,6 +84,15 @@ def table_schema(connection: Connection, name: str) -> dict[str, ColumnType] | N
     inspector = inspect(connection)
     if not inspector.has_table(name):
         return None
+    if is_duckdb(connection):
+        # duckdb-engine's column reflection fails on SQLAlchemy 2.1 (it asks for
+        # pg_catalog tables DuckDB lacks); its information_schema is standard.
+        query = text(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = :name ORDER BY ordinal_position"
+        )
+        found = connection.execute(query, {"name": name}).all()
+        return {str(column): _duckdb_type(str(kind)) for column, kind in found}
     schema: dict[str, ColumnType] = {}
     for column in inspector.get_columns(name):
         kind = column["type"]
@@ -101,6 +113,36 @@ def table_schema(connection: Connection, name: str) -> dict[str, ColumnType] | N
     return schema
 
 
+_DUCKDB_INTEGERS = frozenset(
+    [
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    ]
+)
+
+
+def _duckdb_type(name: str) -> ColumnType:
+    if name == "DATE":
+        return ColumnType.DATE
+    if name.startswith("TIMESTAMP"):
+        return ColumnType.DATETIME
+    if name == "BOOLEAN":
+        return ColumnType.BOOLEAN
+    if name in _DUCKDB_INTEGERS:
+        return ColumnType.INTEGER
+    if name in ("DOUBLE", "FLOAT", "REAL") or name.startswith("DECIMAL"):
+        return ColumnType.FLOAT
+    return ColumnType.TEXT
+
+
 def check_identifier_length(bind: Engine | Connection, name: str) -> None:
     limit = bind.dialect.max_identifier_length
     if limit and len(name) > limit:
@@ -119,9 +161,16 @@ def fit_identifier(bind: Engine | Connection, name: str) -> str:
     return f"{name[: limit - 9]}_{digest}"
 
 
+def _sql_type(kind: ColumnType) -> TypeEngine[Any]:
+    if kind is ColumnType.FLOAT:
+        # SQLAlchemy's FLOAT is a 32-bit REAL on DuckDB: cents would be lost.
+        return Float().with_variant(Double(), "duckdb")
+    return _SQL_TYPES[kind]()
+
+
 def table_for(name: str, schema: Schema, *, row_numbers: bool = False) -> Table:
     """A Core table object for `schema`; not created."""
-    columns = [Column(column, _SQL_TYPES[kind]()) for column, kind in schema.items()]
+    columns = [Column(column, _sql_type(kind)) for column, kind in schema.items()]
     if row_numbers:
         columns.append(Column(ROW_COLUMN, BigInteger))
     return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"] if row_numbers else [])
@@ -157,12 +206,39 @@ def insert_frame(
     """Write a typed frame (see `wbr.ingest.convert`) in bounded batches."""
     if frame.empty:
         return 0
+    if is_duckdb(connection):
+        return _insert_frame_duckdb(connection, table, frame, schema, row_numbers)
     values = [_database_values(frame[column], kind) for column, kind in schema.items()]
     if row_numbers is not None:
         values.append(row_numbers.tolist())
     for start in range(0, len(frame), INSERT_BATCH_ROWS):
         stop = start + INSERT_BATCH_ROWS
         bulk_insert(connection, table, zip(*(column[start:stop] for column in values), strict=True))
+    return len(frame)
+
+
+def _insert_frame_duckdb(
+    connection: Connection,
+    table: Table,
+    frame: pd.DataFrame,
+    schema: Schema,
+    row_numbers: np.ndarray[Any, Any] | None,
+) -> int:
+    """DuckDB reads the pandas columns themselves: no Python objects per value."""
+    batch = pd.DataFrame({column: frame[column] for column in schema})
+    if row_numbers is not None:
+        batch[ROW_COLUMN] = row_numbers
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(str(column)) for column in batch.columns)
+    duck = connection.connection.dbapi_connection
+    assert duck is not None
+    duck.register(DUCKDB_BATCH_VIEW, batch)
+    try:
+        connection.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {DUCKDB_BATCH_VIEW}"
+        )
+    finally:
+        duck.unregister(DUCKDB_BATCH_VIEW)
     return len(frame)
 
 
@@ -202,8 +278,10 @@ def swap_in(
         Table(final_name, MetaData()).drop(connection)
     rename_table(connection, staging.name, final_name)
     # Indexed after the bulk insert (faster) and after the swap, because index
-    # names are per schema and the old table's index is gone only now.
-    _index(connection, final_name, [date_column], f"ix_{final_name}_date", unique=False)
+    # names are per schema and the old table's index is gone only now. DuckDB
+    # needs no date index: its per-block min/max skip what a date range excludes.
+    if not is_duckdb(connection):
+        _index(connection, final_name, [date_column], f"ix_{final_name}_date", unique=False)
     if key:
         _index(connection, final_name, list(key), f"ux_{final_name}_key", unique=True)
 
