@@ -12,7 +12,7 @@ from wbr.errors import ConfigError
 from wbr.registry.loader import load_registry
 from wbr.registry.models import Registry
 from wbr.store import create_store_engine, describe_url, migrate, resolve_database_url
-from wbr.store.engine import resolve_raw_database_url
+from wbr.store.engine import resolve_raw_database_url, uses_default_store
 
 DEFAULT_REGISTRY_FILE = Path("metrics.yaml")
 
@@ -48,7 +48,8 @@ def open_workspace(
     """Load and validate the registry, connect to the store and bring its schema up to date.
 
     The raw tables go to `raw_database_url` (or `WBR_RAW_DATABASE_URL`) when one
-    is given, else into the main store.
+    is given; else, with the default SQLite store, into `.wbr/raw.duckdb` beside
+    it, and with a store the user named, into that store.
     """
     registry_file = registry_file.resolve()
     if not registry_file.is_file():
@@ -67,7 +68,9 @@ def open_workspace(
             f"cannot open the store at {describe_url(url)}: {error.orig}; check the URL in "
             "WBR_DATABASE_URL or --database-url, and that the server is running"
         ) from error
-    raw_url = resolve_raw_database_url(raw_database_url)
+    raw_url = resolve_raw_database_url(
+        registry_file.parent, raw_database_url, main_is_default=uses_default_store(database_url)
+    )
     if raw_url is None or raw_url == url:
         return Workspace(registry_file, registry, engine, url, engine, url)
     raw_engine = create_store_engine(raw_url)

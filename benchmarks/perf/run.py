@@ -1,12 +1,13 @@
 """Benchmark wbr at scale against the floor and plain pandas, one fresh process per step.
 
     .venv/bin/python benchmarks/perf/run.py --rows 1000000 5000000 --metrics 300 \\
-        --store sqlite --out benchmarks/perf/results/sqlite.json
+        --store default --out benchmarks/perf/results/default.json
 
 For each size: generate the data (cached in --data-dir), then measure
   wbr build     ingest the CSV into an empty store + compute + the deck's JSON
   wbr deck      the deck for one week from the stored values (median of --repeat)
-  floor (SQL)   one hand-written GROUP BY per metric and bucket on the same store
+  floor (SQL)   one hand-written GROUP BY per metric and bucket on the store that
+                holds the raw rows (the DuckDB file with --store default)
   floor (DuckDB CSV)  the same queries on DuckDB after read_csv of the file
   floor (DuckDB fused) DuckDB after read_csv, every metric of a bucket in one query
   pandas        read the CSV, the same weekly and monthly values in plain pandas
@@ -53,10 +54,12 @@ class Store:
     def __init__(self, kind: str, folder: Path) -> None:
         self.kind = kind
         self.schema = f"wbr_perf_{uuid.uuid4().hex[:12]}"
-        if kind == "sqlite":
+        self.raw_url: str | None = None  # None: the raw tables are in `url` too
+        if kind == "default":  # what wbr uses when given no URL
             self.url = f"sqlite:///{folder / 'store.db'}"
-        elif kind == "duckdb":
-            self.url = f"duckdb:///{folder / 'store.duckdb'}"
+            self.raw_url = f"duckdb:///{folder / 'raw.duckdb'}"
+        elif kind == "sqlite":
+            self.url = f"sqlite:///{folder / 'store.db'}"
         else:
             self.url = f"{POSTGRES_URL}?options=-csearch_path%3D{self.schema}"
 
@@ -136,10 +139,18 @@ class RssWatcher:
         return round(self._peak / 2**20, 1)
 
 
-def run_step(step: str, folder: Path, url: str | None, timeout: float, **extra: Any) -> dict:
+def run_step(
+    step: str,
+    folder: Path,
+    store: Store | None,
+    timeout: float,
+    **extra: Any,
+) -> dict:
     """Run one step in a fresh Python process; its RESULT line, or why it failed."""
     command = [sys.executable, str(HERE / "steps.py"), step, "--folder", str(folder)]
-    command += ["--url", url] if url else []
+    if store is not None:
+        command += ["--url", store.url]
+        command += ["--raw-url", store.raw_url] if store.raw_url else []
     for key, value in extra.items():
         command += [f"--{key}", str(value)]
     print(f"  {step} …", end=" ", flush=True)
@@ -226,12 +237,12 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
     steps: dict[str, Any] = {}
     print(f"{rows:,} rows × {args.metrics} metrics on {args.store}", flush=True)
     with Store(args.store, folder) as store:
-        steps["wbr build"] = run_step("pipeline", folder, store.url, timeout)
+        steps["wbr build"] = run_step("pipeline", folder, store, timeout)
         built = steps["wbr build"].get("ok", False)
         if built:
-            steps["wbr deck"] = run_step("deck", folder, store.url, timeout, repeat=args.repeat)
+            steps["wbr deck"] = run_step("deck", folder, store, timeout, repeat=args.repeat)
         if not (args.skip_floor or args.skip_sql_floor) and built:
-            steps["floor (SQL)"] = run_step("floor-sql", folder, store.url, timeout, **check)
+            steps["floor (SQL)"] = run_step("floor-sql", folder, store, timeout, **check)
         if not args.skip_floor:
             duck = run_step("floor-duckdb-csv", folder, None, timeout, **check)
             steps["floor (DuckDB CSV)"] = duck
@@ -245,7 +256,7 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
                 if "values" in result:
                     result["agreement"] = agreement(wbr_values, result.pop("values"))
             _, appended = append_week(folder / "orders.csv", rows, args.seed)
-            steps["wbr refresh"] = run_step("pipeline", folder, store.url, timeout)
+            steps["wbr refresh"] = run_step("pipeline", folder, store, timeout)
             steps["wbr refresh"]["rows_appended"] = appended
     for result in steps.values():
         result.pop("values", None)
@@ -260,7 +271,13 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--metrics", type=int, default=300)
-    parser.add_argument("--store", choices=["sqlite", "duckdb", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--store",
+        choices=["default", "sqlite", "postgres"],
+        default="default",
+        help="default: SQLite app store + DuckDB raw tables, as wbr ships; "
+        "sqlite/postgres: one store for both",
+    )
     parser.add_argument("--skip-floor", action="store_true", help="skip every floor")
     parser.add_argument(
         "--skip-sql-floor", action="store_true", help="skip the floor on the store (slow on SQLite)"

@@ -53,16 +53,17 @@ def pipeline(args: argparse.Namespace) -> Result:
     from wbr.workspace import open_workspace
 
     clock = Clock()
-    workspace = open_workspace(args.folder / "metrics.yaml", args.url)
+    workspace = open_workspace(args.folder / "metrics.yaml", args.url, args.raw_url)
     clock.lap("open")
-    reports = ingest(workspace.engine, workspace.registry, workspace.base_dir)
+    raw = workspace.raw_engine
+    reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=raw)
     clock.lap("ingest")
-    report = compute(workspace.engine, workspace.registry)
+    report = compute(workspace.engine, workspace.registry, raw_engine=raw)
     clock.lap("compute")
-    deck = build_deck(workspace.engine, workspace.registry)
+    deck = build_deck(workspace.engine, workspace.registry, raw_engine=raw)
     write_deck_json(deck, args.folder / "deck.json")
     clock.lap("deck")
-    workspace.engine.dispose()
+    workspace.dispose()
     return {
         "phases": clock.phases,
         "rows_loaded": sum(r.rows for r in reports),
@@ -78,16 +79,16 @@ def deck(args: argparse.Namespace) -> Result:
     from wbr.export import deck_to_json
     from wbr.workspace import open_workspace
 
-    workspace = open_workspace(args.folder / "metrics.yaml", args.url)
+    workspace = open_workspace(args.folder / "metrics.yaml", args.url, args.raw_url)
     models, jsons = [], []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        model = build_deck(workspace.engine, workspace.registry)
+        model = build_deck(workspace.engine, workspace.registry, raw_engine=workspace.raw_engine)
         built = time.perf_counter()
         text = deck_to_json(model)
         models.append(built - start)
         jsons.append(time.perf_counter() - built)
-    workspace.engine.dispose()
+    workspace.dispose()
     totals = [m + j for m, j in zip(models, jsons, strict=True)]
     return {
         "median_seconds": round(statistics.median(totals), 4),
@@ -115,14 +116,14 @@ def _run_floor(
 
 
 def floor_sql(args: argparse.Namespace) -> Result:
-    """The hand-written queries on the store wbr loaded (its raw_orders table)."""
+    """The hand-written queries on the store wbr loaded its raw_orders table into."""
     from sqlalchemy import text
 
     from wbr.store import create_store_engine
 
     clock = Clock()
     registry = load_registry(args.folder / "metrics.yaml")
-    engine = create_store_engine(args.url)
+    engine = create_store_engine(args.raw_url or args.url)
     queries = FloorQueries(registry, DIALECTS[engine.dialect.name])
     with engine.connect() as conn:
 
@@ -198,6 +199,7 @@ def main() -> None:
     parser.add_argument("step", choices=sorted(STEPS))
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--url", default=None, help="the store's SQLAlchemy URL")
+    parser.add_argument("--raw-url", default=None, help="the raw tables' store, if separate")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--week", default="", help="week-ending date whose values to report")
     parser.add_argument("--month", default="", help="month (YYYY-MM) whose values to report")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 DEFAULT_STORE_RELATIVE_PATH = Path(".wbr/wbr.db")
+DEFAULT_RAW_STORE_RELATIVE_PATH = Path(".wbr/raw.duckdb")
 DATABASE_URL_ENV = "WBR_DATABASE_URL"
 # Raw tables may live in a store of their own: an analytical one (DuckDB) scans
 # and aggregates raw rows 10-50x faster than SQLite, while app state stays in
@@ -57,17 +58,31 @@ def resolve_database_url(project_dir: Path, configured: str | None = None) -> st
     return f"sqlite:///{db_path}"
 
 
-def resolve_raw_database_url(configured: str | None = None) -> str | None:
+def uses_default_store(configured: str | None = None) -> bool:
+    """Whether the main store is the embedded default (no URL given anywhere)."""
+    from_env = os.environ.get(DATABASE_URL_ENV, "").strip()
+    return not from_env and not (configured and configured.strip())
+
+
+def resolve_raw_database_url(
+    project_dir: Path, configured: str | None = None, *, main_is_default: bool = False
+) -> str | None:
     """The raw tables' store URL, or None when they live in the main store.
 
-    `WBR_RAW_DATABASE_URL` wins over `configured`, as for the main store.
+    `WBR_RAW_DATABASE_URL` wins over `configured`, as for the main store. With
+    neither, the embedded default pairs the SQLite app store with a DuckDB file
+    for raw tables beside it; a store the user named (PostgreSQL, say) holds both.
     """
     from_env = os.environ.get(RAW_DATABASE_URL_ENV, "").strip()
     if from_env:
         return from_env
     if configured and configured.strip():
         return configured.strip()
-    return None
+    if not main_is_default:
+        return None
+    path = (project_dir / DEFAULT_RAW_STORE_RELATIVE_PATH).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"duckdb:///{path}"
 
 
 def normalize_url(url: str | URL) -> URL:
