@@ -19,7 +19,13 @@ from wbr.registry.models import Deck, Metric, Project, Registry, Source
 from wbr.registry.problems import Level, Problem, errors
 from wbr.registry.rules import RegistryDraft, check_cross_references
 from wbr.registry.sources import source_model
-from wbr.registry.yaml_source import Locations, NodePath, YamlDocument, read_yaml
+from wbr.registry.yaml_source import (
+    Locations,
+    NodePath,
+    YamlDocument,
+    read_yaml,
+    read_yaml_quickly,
+)
 
 TOP_LEVEL_KEYS = ("project", "sources", "metrics", "deck")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -214,7 +220,16 @@ def validate_file(file: Path) -> LoadResult:
 
 
 def load_registry(file: Path) -> Registry:
-    """The registry in `file`, or a ConfigError listing every error in it."""
+    """The registry in `file`, or a ConfigError listing every error in it.
+
+    A valid file is read by the quick parser; only one with errors is read again
+    with line numbers, to say where each error is.
+    """
+    quick = read_yaml_quickly(file)
+    if quick is not None:
+        checked = parse_document(quick)
+        if checked.registry is not None:
+            return checked.registry
     result = validate_file(file)
     if result.registry is None:
         found = errors(result.problems)
