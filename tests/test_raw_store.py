@@ -30,6 +30,7 @@ from wbr.ingest import run as ingest_run
 from wbr.ingest.runs import INTERRUPTED, RUNNING, SUCCEEDED
 from wbr.ingest.status import freshness
 from wbr.store import engine as store_engine
+from wbr.store import raw as raw_store
 from wbr.store.raw import table_schema
 from wbr.store.schema import load_runs, metric_values
 from wbr.workspace import Workspace, open_workspace
@@ -338,3 +339,48 @@ def test_percentiles_split_into_many_small_queries_give_the_same_numbers(
     build(split)
     assert len(calls) > 50 and max(calls) == 1
     assert_same_values(stored_values(split), single_store_values)
+
+
+def test_a_full_reload_that_fails_after_committing_chunks_leaves_the_table_as_it_was(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB keeps a transaction's rows in memory, so a long load commits its
+    staging table every DUCKDB_ROWS_PER_COMMIT rows; the swap is still one step."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    text = (project.parent / "metrics.yaml").read_text()
+    (folder / "metrics.yaml").write_text(
+        text.replace(
+            "    date_column: order_date\n",
+            "    date_column: order_date\n    batch_rows: 5000\n",
+            1,
+        )
+    )
+    orders = (project.parent / "orders.csv").read_text()
+    (folder / "orders.csv").write_text(orders)
+    workspace = split_workspace(tmp_path, folder / "metrics.yaml")
+    try:
+        build(workspace)
+        monkeypatch.setattr(raw_store, "DUCKDB_ROWS_PER_COMMIT", 4_000)
+        commits: list[int] = []
+        real_commit = raw_store.commit_chunk
+        monkeypatch.setattr(
+            raw_store, "commit_chunk", lambda conn: (commits.append(1), real_commit(conn))
+        )
+        (folder / "orders.csv").write_text(
+            orders + "99999999,not-a-date,1,1.0,1,0,1,0,0,na,books,web\n"
+        )
+        with pytest.raises(LoadError, match="not-a-date"):
+            ingest(
+                workspace.engine,
+                workspace.registry,
+                workspace.base_dir,
+                raw_engine=workspace.raw_engine,
+                full=True,
+            )
+        assert len(commits) >= 5  # the staging table was committed several times
+        with workspace.raw_engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM raw_orders")).scalar_one() == ROWS
+            assert table_schema(conn, "raw_orders__staging") is None  # dropped after
+    finally:
+        workspace.dispose()

@@ -60,6 +60,8 @@ class Store:
             self.raw_url = f"duckdb:///{folder / 'raw.duckdb'}"
         elif kind == "sqlite":
             self.url = f"sqlite:///{folder / 'store.db'}"
+        elif kind == "duckdb":  # stores.py's candidate: wbr's app schema cannot live there
+            self.url = f"duckdb:///{folder / 'store.duckdb'}"
         else:
             self.url = f"{POSTGRES_URL}?options=-csearch_path%3D{self.schema}"
 

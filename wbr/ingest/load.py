@@ -88,6 +88,8 @@ class SourceLoad:
         self.rows_written = 0
         self.rejects: list[dict[str, Any]] = []
         self.warnings: list[str] = []
+        self._chunked = raw.commits_in_chunks(connection)
+        self._committed = 0  # rows written when the side table was last committed
 
     def add(self, batch: Batch) -> None:
         frame = batch.frame.rename(columns=str)
@@ -111,6 +113,9 @@ class SourceLoad:
         self.rows_written += raw.insert_frame(
             self.connection, self.table, typed.frame, self.schema, numbers
         )
+        if self._chunked and self.rows_written - self._committed >= raw.DUCKDB_ROWS_PER_COMMIT:
+            raw.commit_chunk(self.connection)
+            self._committed = self.rows_written
 
     def _start(self, columns: list[str], frame: pd.DataFrame, batch: Batch) -> None:
         source = self.source

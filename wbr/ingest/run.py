@@ -8,6 +8,7 @@ source never reach a message or the load history.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -139,11 +140,13 @@ def load_source(
                 finish_run(connection, run_id, finished)
     except (ConnectorError, LoadError, SQLAlchemyError) as exc:
         message = redact(_describe_failure(name, table, exc), secrets)
+        _drop_staging(raw_store, table)
         fail_run(engine, run_id, message)
         raise LoadError(message) from None
     except BaseException as exc:
         # Ctrl-C or a bug: the run must not stay "running" forever.
         status = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else FAILED
+        _drop_staging(raw_store, table)
         fail_run(engine, run_id, redact(f"{type(exc).__name__}: {exc}", secrets), status)
         raise
     if raw_store is not engine:
@@ -162,6 +165,15 @@ def load_source(
         window_start=outcome["window_start"],
         warnings=warnings,
     )
+
+
+def _drop_staging(raw_store: Engine, table: str) -> None:
+    """A store that commits a load in chunks (DuckDB) may keep a half-filled staging
+    table after a failure; the final table is untouched either way."""
+    if raw.commits_in_chunks(raw_store):
+        # On failure here the next load of this source drops it before it starts.
+        with contextlib.suppress(SQLAlchemyError):
+            raw.drop_leftover_staging(raw_store, table)
 
 
 def _record_after_commit(

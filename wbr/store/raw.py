@@ -58,6 +58,11 @@ ROW_COLUMN = "_wbr_row"
 # Rows per executemany/COPY call: one batch's tuples stay a few MB.
 INSERT_BATCH_ROWS = 10_000
 DUCKDB_BATCH_VIEW = "wbr_insert_batch"  # the name a batch's DataFrame has inside DuckDB
+# DuckDB holds a transaction's inserted rows in memory until it commits (1.8 GB for a
+# 20 M-row load in one transaction, 0.7 GB committing every million rows), so a long
+# load commits its staging or temporary table every this many rows. Nothing readers
+# see changes until the final transaction swaps the table in.
+DUCKDB_ROWS_PER_COMMIT = 1_000_000
 
 _SQL_TYPES: dict[ColumnType, type[TypeEngine[Any]]] = {
     ColumnType.TEXT: Text,
@@ -240,6 +245,32 @@ def _insert_frame_duckdb(
     finally:
         duck.unregister(DUCKDB_BATCH_VIEW)
     return len(frame)
+
+
+def commits_in_chunks(bind: Engine | Connection) -> bool:
+    """Whether a load on this store commits its side table as it goes (DuckDB)."""
+    return is_duckdb(bind)
+
+
+def commit_chunk(connection: Connection) -> None:
+    """Commit what a load wrote to its staging or temporary table, and go on.
+
+    Only a table no reader looks at has changed; the swap, or the window's delete and
+    insert, still happen in the load's last transaction. SQLAlchemy's own transaction
+    stays open around it: the driver commits and begins underneath.
+    """
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.commit()
+    driver.begin()
+
+
+def drop_leftover_staging(engine: Engine, final_name: str) -> None:
+    """After a failed load that committed chunks: drop its staging table."""
+    staging = final_name + STAGING_SUFFIX
+    with engine.begin() as connection:
+        if inspect(connection).has_table(staging):
+            Table(staging, MetaData()).drop(connection)
 
 
 def _database_values(series: pd.Series[Any], kind: ColumnType) -> list[Any]:
