@@ -29,17 +29,25 @@ WEEKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = create_store_engine(f"sqlite:///{tmp_path_factory.mktemp('cdnow') / 'store.db'}")
+@pytest.fixture(scope="module", params=["sqlite", "sqlite+duckdb"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The app store, after a load and computation; raw tables in SQLite too, or in
+    DuckDB as by default (its `purchases` source reads the raw store back with SQL)."""
+    folder = tmp_path_factory.mktemp("cdnow")
+    engine = create_store_engine(f"sqlite:///{folder / 'store.db'}")
     migrate(engine)
+    raw = (
+        create_store_engine(f"duckdb:///{folder / 'raw.duckdb'}")
+        if "duckdb" in request.param
+        else None
+    )
     registry = load_registry(EXAMPLE / "metrics.yaml")
-    reports = ingest(engine, registry, EXAMPLE)
+    reports = ingest(engine, registry, EXAMPLE, raw_engine=raw)
     assert [(report.source, report.rows) for report in reports] == [
         ("cdnow", 69_659),
         ("purchases", 69_659),
     ]
-    compute(engine, registry)
+    compute(engine, registry, raw_engine=raw)
     return engine
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from wbr.errors import ConfigError
 from wbr.registry.loader import load_registry
@@ -73,16 +73,7 @@ def open_workspace(
     )
     if raw_url is None or raw_url == url:
         return Workspace(registry_file, registry, engine, url, engine, url)
+    # Not opened here: a command that never reads raw rows (serve, export, status of
+    # the app store) must not wait while a load holds DuckDB's file.
     raw_engine = create_store_engine(raw_url)
-    try:
-        with raw_engine.connect():
-            pass
-    except (OperationalError, DBAPIError) as error:
-        engine.dispose()
-        raw_engine.dispose()
-        raise ConfigError(
-            f"cannot open the raw-table store at {describe_url(raw_url)}: "
-            f"{str(error.orig).splitlines()[0]}; check WBR_RAW_DATABASE_URL, and that no "
-            "other process holds the file open for writing"
-        ) from error
     return Workspace(registry_file, registry, engine, url, raw_engine, raw_url)

@@ -18,6 +18,10 @@ from wbr.cli.common import (
 )
 from wbr.cli.detect import run_detection
 from wbr.cli.sources import run_ingest
+from wbr.store import create_store_engine
+
+# How long a page view waits for DuckDB's file while a load holds it.
+PAGE_RAW_LOCK_TIMEOUT_SECONDS = 0.5
 
 
 @click.command()
@@ -125,7 +129,14 @@ def _serve(workspace: Workspace, host: str, port: int) -> None:
     from dashboards.app import serve as serve_deck
     from dashboards.source import StoreDeckSource
 
-    app = create_app(StoreDeckSource(workspace.engine, workspace.registry, workspace.raw_engine))
+    raw_engine = workspace.raw_engine
+    if workspace.separate_raw_store:
+        # A page must not hang for 30 s while a load holds DuckDB's file: it shows the
+        # few values read from raw rows (older weeks' to-date medians) as N/A instead.
+        raw_engine = create_store_engine(
+            workspace.raw_database_url, lock_timeout_seconds=PAGE_RAW_LOCK_TIMEOUT_SECONDS
+        )
+    app = create_app(StoreDeckSource(workspace.engine, workspace.registry, raw_engine))
     serve_deck(app, host=host, port=port)
 
 

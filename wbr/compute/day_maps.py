@@ -13,6 +13,7 @@ the computation ends.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from wbr.registry.sources import ColumnType
 from wbr.store.raw import insert_frame
@@ -59,9 +61,13 @@ class DayMaps:
         return table
 
     def drop(self) -> None:
-        for table in self._tables.values():
-            table.drop(self.conn, checkfirst=True)
-        self._tables.clear()
+        tables, self._tables = list(self._tables.values()), {}
+        # After a failed query the transaction may be aborted (PostgreSQL, DuckDB):
+        # the drop would then raise and hide the real error, and the rollback or the
+        # end of the connection removes temporary tables anyway.
+        with contextlib.suppress(SQLAlchemyError):
+            for table in tables:
+                table.drop(self.conn, checkfirst=True)
 
 
 @contextmanager

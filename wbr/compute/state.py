@@ -131,11 +131,12 @@ class TableChanges:
 def table_changes(conn: Connection) -> TableChanges:
     """What the loads since the last successful computation changed.
 
-    A load still running is left for the next computation (its rows are not
-    committed yet), and so is every load after it. A load that was interrupted
-    may have committed its rows when the raw tables live in a store of their own
-    (the record is written after the data), so it counts as a change to its
-    whole table; a failed load changed nothing.
+    A failed load changed nothing. An interrupted one may have committed its rows
+    when the raw tables live in a store of their own (the record is written after
+    the data), so it counts as a change to its whole table. So does a load still
+    running (or one whose process cannot be checked, on another host): its rows may
+    commit at any moment, so this computation rereads its table, and `through` stays
+    below it so that it and every later load are looked at again next time.
     """
     last = conn.execute(
         sa.select(sa.func.max(compute_runs.c.load_runs_through)).where(
@@ -156,12 +157,14 @@ def table_changes(conn: Connection) -> TableChanges:
         .order_by(load_runs.c.id)
     ).mappings()
     through = last or 0
+    first_running: int | None = None
     changed: dict[str, Change] = {}
     for run in runs:
         status = shown_status(run)
-        if status == RUNNING:
-            break
-        through = run["id"]
+        if status == RUNNING and first_running is None:
+            first_running = run["id"]
+        if first_running is None:
+            through = run["id"]
         if status == FAILED:
             continue
         change: Change = EVERYTHING

@@ -1,12 +1,16 @@
-"""Load one source into its raw table, in one transaction on the store.
+"""Load one source into its raw table; readers see the change in one step.
 
 The plan: a full reload when asked (`--full`), when the source has no
 `incremental:` or when its table is new or empty; otherwise an incremental load
 of the window from the stored watermark minus the lookback. Batches are typed
 and checked as they arrive and written straight to a staging table (or, for
 incremental and keyed loads, a temporary one); the swap, or the window's delete
-and insert, and the run's record happen at the end, in the same transaction.
-Nothing is visible to readers, and nothing changes, until that commit.
+and insert, happen at the end, in one transaction. Nothing readers see changes
+until that commit. On DuckDB the staging or temporary table is committed every
+DUCKDB_ROWS_PER_COMMIT rows on the way (DuckDB holds a transaction's rows in
+memory); readers never look at it. The run's record is written in the same last
+transaction when the raw tables share the app store, and right after it when they
+live in a store of their own (see `wbr.ingest.run.load_source`).
 """
 
 from __future__ import annotations

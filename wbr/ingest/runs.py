@@ -1,7 +1,8 @@
 """The load history in `load_runs`: one row per load of a source.
 
 A run is inserted as `running` (committed at once, so a killed process leaves a
-trace), then finished as `succeeded` in the same transaction as its data, or as
+trace), then finished as `succeeded` in the same transaction as its data (or right
+after the data commits, when the raw tables live in a store of their own), or as
 `failed` with the message. A `running` row whose process is gone is shown as
 `interrupted`, and is marked so when the source is next loaded.
 """

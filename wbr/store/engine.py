@@ -92,30 +92,31 @@ def normalize_url(url: str | URL) -> URL:
     return parsed.set(drivername=driver) if driver else parsed
 
 
-def create_store_engine(url: str | URL) -> Engine:
-    """An engine for the store, with SQLite tuned for one writer and many readers."""
+def create_store_engine(url: str | URL, *, lock_timeout_seconds: float | None = None) -> Engine:
+    """An engine for the store, with SQLite tuned for one writer and many readers.
+
+    `lock_timeout_seconds`: how long a DuckDB connection waits while another process
+    holds the file (default DUCKDB_LOCK_TIMEOUT_SECONDS); a page view waits less.
+    """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "duckdb":
-        return _duckdb_engine(parsed)
+        return _duckdb_engine(parsed, lock_timeout_seconds)
     engine = create_engine(parsed)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
 
 
-def _duckdb_engine(url: URL) -> Engine:
+def _duckdb_engine(url: URL, lock_timeout_seconds: float | None) -> Engine:
     """DuckDB: one process may hold the file open for writing, so connections are
     not pooled (the file is free as soon as a command's work is done) and opening
     it waits, as SQLite's busy timeout does, while another process holds it."""
-    engine = create_engine(
-        url,
-        poolclass=NullPool,
-        connect_args={"config": {"memory_limit": DUCKDB_MEMORY_LIMIT}},
-    )
+    engine = create_engine(url, poolclass=NullPool)
 
     @event.listens_for(engine, "do_connect")
     def _connect_when_free(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-        deadline = time.monotonic() + DUCKDB_LOCK_TIMEOUT_SECONDS
+        wait = DUCKDB_LOCK_TIMEOUT_SECONDS if lock_timeout_seconds is None else lock_timeout_seconds
+        deadline = time.monotonic() + wait
         while True:
             try:
                 # The dialect's own connect (it wraps the connection for SQLAlchemy);
@@ -125,6 +126,12 @@ def _duckdb_engine(url: URL) -> Engine:
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:
                     raise
                 time.sleep(DUCKDB_LOCK_RETRY_SECONDS)
+
+    @event.listens_for(engine, "connect")
+    def _limit_memory(dbapi_connection: Any, _record: Any) -> None:
+        # A setting, not connection config: DuckDB refuses a second connection to
+        # the same file with a different config (a `store: true` SQL source opens one).
+        dbapi_connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
 
     return engine
 
