@@ -92,13 +92,32 @@ def _percentile_values(
     found: dict[str, np.ndarray] = {}
     for (read, _), metrics in batches.items():
         wanted = holistic_wanted[metrics[0].name]
-        chosen = [period for period, keep in zip(periods, wanted, strict=True) if keep]
+        chosen = _chosen(periods, wanted)
         jobs = [PercentileJob(m, _rows_per_period(series[m.name], chosen)) for m in metrics]
         together = percentiles_together(conn, read.table, read.date_column, jobs, chosen, maps)
         for name, values in together.items():
             found[name] = np.full(len(periods), np.nan)
             found[name][wanted] = values
     return found
+
+
+def _distinct_counts(
+    conn: Connection,
+    registry: Registry,
+    metric: Metric,
+    periods: list[Period],
+    wanted: np.ndarray,
+    maps: DayMaps,
+) -> np.ndarray:
+    read = source_read(registry, metric)
+    found = np.full(len(periods), np.nan)
+    chosen = _chosen(periods, wanted)
+    found[wanted] = count_distinct(conn, read.table, read.date_column, metric, chosen, maps)
+    return found
+
+
+def _chosen(periods: list[Period], wanted: np.ndarray) -> list[Period]:
+    return [period for period, keep in zip(periods, wanted, strict=True) if keep]
 
 
 def _rows_per_period(series: DailySeries, periods: list[Period]) -> np.ndarray:
@@ -121,48 +140,35 @@ def compute_values(
     `conn` reads the raw tables.
     """
     with day_maps(conn) as maps:
-        return _compute_values(conn, registry, series, periods, holistic_wanted, maps)
-
-
-def _compute_values(
-    conn: Connection,
-    registry: Registry,
-    series: dict[str, DailySeries],
-    periods: list[Period],
-    holistic_wanted: dict[str, np.ndarray],
-    maps: DayMaps,
-) -> dict[str, PeriodValues]:
-    percentile_values = _percentile_values(conn, registry, series, periods, holistic_wanted, maps)
-    values: dict[str, PeriodValues] = {}
-    for metric in dependency_order(registry.metrics_by_name):
-        agg = metric.aggregation
-        if isinstance(agg, RatioAggregation):
-            if agg.numerator in values and agg.denominator in values:
-                parts = (values[agg.numerator], values[agg.denominator])
-                values[metric.name] = combine_ratio(agg, parts)
-        elif isinstance(agg, FormulaAggregation):
-            names = formula_references(agg.expression)
-            if all(name in values for name in names):
-                values[metric.name] = combine_formula(agg, {n: values[n] for n in names})
-        elif metric.name not in series:
-            continue  # its table has no rows
-        elif isinstance(agg, NON_ADDITIVE):
-            wanted = holistic_wanted.get(metric.name)
-            if wanted is None or not wanted.any():
-                continue
-            if isinstance(agg, CountDistinctAggregation):
-                read = source_read(registry, metric)
-                chosen = [period for period, keep in zip(periods, wanted, strict=True) if keep]
-                found = np.full(len(periods), np.nan)
-                found[wanted] = count_distinct(
-                    conn, read.table, read.date_column, metric, chosen, maps
-                )
+        percentile_values = _percentile_values(
+            conn, registry, series, periods, holistic_wanted, maps
+        )
+        values: dict[str, PeriodValues] = {}
+        for metric in dependency_order(registry.metrics_by_name):
+            agg = metric.aggregation
+            if isinstance(agg, RatioAggregation):
+                if agg.numerator in values and agg.denominator in values:
+                    parts = (values[agg.numerator], values[agg.denominator])
+                    values[metric.name] = combine_ratio(agg, parts)
+            elif isinstance(agg, FormulaAggregation):
+                names = formula_references(agg.expression)
+                if all(name in values for name in names):
+                    values[metric.name] = combine_formula(agg, {n: values[n] for n in names})
+            elif metric.name not in series:
+                continue  # its table has no rows
+            elif isinstance(agg, NON_ADDITIVE):
+                wanted = holistic_wanted.get(metric.name)
+                if wanted is None or not wanted.any():
+                    continue
+                if isinstance(agg, CountDistinctAggregation):
+                    found = _distinct_counts(conn, registry, metric, periods, wanted, maps)
+                else:
+                    found = percentile_values[metric.name]
+                present = presence(series[metric.name], periods)
+                values[metric.name] = with_values(found, present, wanted)
             else:
-                found = percentile_values[metric.name]
-            values[metric.name] = with_values(found, presence(series[metric.name], periods), wanted)
-        else:
-            values[metric.name] = roll_up(metric, series[metric.name], periods)
-    return values
+                values[metric.name] = roll_up(metric, series[metric.name], periods)
+        return values
 
 
 def _nullable(number: float) -> float | None:
