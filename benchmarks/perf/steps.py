@@ -136,36 +136,38 @@ def floor_sql(args: argparse.Namespace) -> Result:
     return {"phases": clock.phases, **result}
 
 
-def floor_duckdb_csv(args: argparse.Namespace) -> Result:
-    """DuckDB reading the CSV directly (in memory), then the same hand-written queries."""
+def _duckdb_from_csv(args: argparse.Namespace, clock: Clock) -> Callable[[str], list[Any]]:
+    """An in-memory DuckDB holding the CSV as raw_orders; returns a query runner."""
     import duckdb
 
-    clock = Clock()
-    registry = load_registry(args.folder / "metrics.yaml")
     conn = duckdb.connect()
     csv_path = str(args.folder / "orders.csv").replace("'", "''")
     conn.execute(f"CREATE TABLE raw_orders AS SELECT * FROM read_csv('{csv_path}')")
     clock.lap("read_csv")
+    return lambda sql: conn.execute(sql).fetchall()
+
+
+def floor_duckdb_csv(args: argparse.Namespace) -> Result:
+    """DuckDB reading the CSV directly (in memory), then the same hand-written queries."""
+    clock = Clock()
+    registry = load_registry(args.folder / "metrics.yaml")
+    execute = _duckdb_from_csv(args, clock)
     queries = FloorQueries(registry, DIALECTS["duckdb"])
-    result = _run_floor(queries, lambda sql: conn.execute(sql).fetchall(), args)
+    result = _run_floor(queries, execute, args)
     clock.lap("queries")
     return {"phases": clock.phases, **result}
 
 
 def floor_duckdb_fused(args: argparse.Namespace) -> Result:
     """DuckDB reading the CSV, then every metric of a bucket in one query (fused.py)."""
-    import duckdb
     from fused import run_fused
 
     clock = Clock()
     registry = load_registry(args.folder / "metrics.yaml")
-    conn = duckdb.connect()
-    csv_path = str(args.folder / "orders.csv").replace("'", "''")
-    conn.execute(f"CREATE TABLE raw_orders AS SELECT * FROM read_csv('{csv_path}')")
-    clock.lap("read_csv")
+    execute = _duckdb_from_csv(args, clock)
     queries = FloorQueries(registry, DIALECTS["duckdb"])
     wanted = {"week": args.week, "month": args.month}
-    values = run_fused(queries, lambda sql: conn.execute(sql).fetchall(), wanted)
+    values = run_fused(queries, execute, wanted)
     clock.lap("queries")
     return {"phases": clock.phases, "values": values}
 
