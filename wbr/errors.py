@@ -21,3 +21,7 @@ class LoadError(WbrError):
 
 class ComputeError(WbrError):
     """Metric values could not be computed from the raw tables."""
+
+
+class AccessError(WbrError):
+    """A person may not do what they asked, or does not exist; nothing was changed."""

@@ -168,3 +168,107 @@ anomaly_flags = Table(
     # The deck reads "all flags of this week".
     Index("ix_anomaly_flags_week_ending", "week_ending"),
 )
+
+
+# Added in 0005: people, sign-in and the owners' notes (wbr/people, wbr/notes).
+# A person's `key` is the stable handle a metric's `owner:` names in metrics.yaml.
+ROLES = ("viewer", "owner", "admin")
+
+people = Table(
+    "people",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("role", String(16), nullable=False),  # one of ROLES
+    Column("active", Boolean, nullable=False),
+    # Werkzeug's scrypt hash (algorithm, parameters and salt inside); None: cannot sign in
+    # with a password (proxy sign-on only, or not yet set).
+    Column("password_hash", String(255), nullable=True),
+    Column("failed_sign_ins", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A metric's owner may hand it to a second person, who then writes on it too.
+metric_delegates = Table(
+    "metric_delegates",
+    metadata,
+    Column("metric", String(200), nullable=False),
+    Column("person", String(200), nullable=False),
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("metric", "person"),
+)
+
+# Server-side sessions: the signed cookie carries only the id, so a session can be
+# revoked (sign-out, a disabled person) and expires whatever the cookie says.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("person", String(200), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_web_sessions_person", "person"),
+)
+
+# Settings the app generates once and keeps, such as the cookie-signing secret.
+app_settings = Table(
+    "app_settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A note is attached to a metric-week, or to a flag through its identity
+# (metric, week_ending, detector), never to a flag row id: flags are rewritten by
+# every detection run, notes must outlive them. `detector` is "" for a note on
+# the metric-week itself.
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("metric", String(200), nullable=False),
+    Column("week_ending", Date, nullable=False),
+    Column("detector", String(32), nullable=False),
+    Column("revision", Integer, nullable=False),  # the newest revision's number
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Column("deleted_by", String(200), nullable=True),
+    Index("ix_notes_identity", "metric", "week_ending", "detector", unique=True),
+    Index("ix_notes_week_ending", "week_ending"),
+)
+
+# Every edit is a new row; nothing is updated in place, so the history is complete.
+note_revisions = Table(
+    "note_revisions",
+    metadata,
+    Column("note_id", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # written, deleted, restored, imported
+    Column("status", String(32), nullable=False),
+    Column("category", String(32), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("note_id", "revision"),
+)
+
+# Who did what, when: every write through the app and every change to people.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),  # a person's key, or "cli:<user>"
+    Column("action", String(64), nullable=False),
+    Column("target", String(400), nullable=False),
+    Column("detail", Text, nullable=True),
+    Index("ix_audit_log_at", "at"),
+)
