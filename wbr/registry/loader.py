@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from wbr.errors import ConfigError
+from wbr.registry.access import Access, PersonEntry
 from wbr.registry.models import Deck, Metric, Project, Registry, Source
 from wbr.registry.problems import Level, Problem, errors
 from wbr.registry.rules import RegistryDraft, check_cross_references
@@ -27,7 +28,7 @@ from wbr.registry.yaml_source import (
     read_yaml_quickly,
 )
 
-TOP_LEVEL_KEYS = ("project", "sources", "metrics", "deck")
+TOP_LEVEL_KEYS = ("project", "people", "access", "sources", "metrics", "deck")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -146,6 +147,27 @@ def parse_document(doc: YamlDocument) -> LoadResult:
     project, found = _validate(Project, data.get("project", {}), ("project",), "project", doc)
     problems += found
 
+    access, found = _validate(Access, data.get("access") or {}, ("access",), "access", doc)
+    problems += found
+    people: list[tuple[int, PersonEntry]] = []
+    raw_people = data.get("people") or []
+    if not isinstance(raw_people, list):
+        problems.append(
+            Problem(
+                Level.ERROR,
+                doc.file,
+                doc.locations.line_of(("people",)),
+                "`people` must be a list of people",
+                "add items such as `- {key: sam, name: Sam Lee, email: sam@example.com}`",
+            )
+        )
+        raw_people = []
+    for index, raw in enumerate(raw_people):
+        person, found = _validate(PersonEntry, raw, ("people", index), f"person #{index + 1}", doc)
+        problems += found
+        if person is not None:
+            people.append((index, person))
+
     sources: dict[str, Source] = {}
     raw_sources = data.get("sources") or {}
     for name, raw in raw_sources.items() if isinstance(raw_sources, dict) else []:
@@ -201,13 +223,20 @@ def parse_document(doc: YamlDocument) -> LoadResult:
         sources=sources,
         source_names=set(raw_sources) if isinstance(raw_sources, dict) else set(),
         deck=deck,
+        people=people,
+        people_listed="people" in data,
     )
     problems += check_cross_references(draft)
     problems.sort(key=lambda p: (p.line or 0, p.level != Level.ERROR))
-    if errors(problems) or project is None or deck is None:
+    if errors(problems) or project is None or deck is None or access is None:
         return LoadResult(doc.file, None, problems)
     registry = Registry(
-        project=project, sources=sources, metrics=tuple(m for _, m in metrics), deck=deck
+        project=project,
+        sources=sources,
+        metrics=tuple(m for _, m in metrics),
+        deck=deck,
+        people=tuple(person for _, person in people),
+        access=access,
     )
     return LoadResult(doc.file, registry, problems)
 

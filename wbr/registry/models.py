@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from wbr.registry.access import Access, PersonEntry
 from wbr.registry.aggregations import (
     FROM_METRICS,
     Aggregation,
@@ -183,6 +184,8 @@ class Registry(StrictModel):
     sources: dict[str, Source] = Field(default_factory=dict)
     metrics: tuple[Metric, ...]
     deck: Deck
+    people: tuple[PersonEntry, ...] = ()  # the directory of owners (wbr/registry/access.py)
+    access: Access = Access()
 
     def metric(self, name: str) -> Metric:
         for metric in self.metrics:
@@ -193,6 +196,14 @@ class Registry(StrictModel):
     @property
     def metrics_by_name(self) -> dict[str, Metric]:
         return {metric.name: metric for metric in self.metrics}
+
+    def person(self, key: str) -> PersonEntry | None:
+        return next((person for person in self.people if person.key == key), None)
+
+    def owner_display(self, owner: str) -> str:
+        """How the deck names a metric's owner: the person's name, or the owner as written."""
+        person = self.person(owner)
+        return person.display if person is not None else owner
 
 
 __all__ = [

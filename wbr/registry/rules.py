@@ -10,9 +10,10 @@ import difflib
 import glob
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from wbr.registry.access import PersonEntry
 from wbr.registry.aggregations import FormulaAggregation, RatioAggregation
 from wbr.registry.formula import FormulaError, formula_references, parse_formula
 from wbr.registry.models import Deck, Metric, MetricKind, Source
@@ -30,6 +31,8 @@ class RegistryDraft:
     sources: dict[str, Source]
     source_names: set[str]
     deck: Deck | None
+    people: list[tuple[int, PersonEntry]] = field(default_factory=list)
+    people_listed: bool = False  # whether the file has a `people:` section at all
 
     def line(self, *path: str | int) -> int | None:
         node: NodePath = path
@@ -329,6 +332,53 @@ def columns_exist(draft: RegistryDraft) -> list[Problem]:
     return problems
 
 
+def people_are_unique(draft: RegistryDraft) -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for index, person in draft.people:
+        if person.key in seen:
+            problems.append(
+                draft.problem(
+                    ("people", index, "key"),
+                    f"person `{person.key}` is listed twice",
+                    "keep one entry per person; keys are unique",
+                )
+            )
+        seen.add(person.key)
+    return problems
+
+
+def owners_are_people(draft: RegistryDraft) -> list[Problem]:
+    """An owner that names nobody in `people:` is a warning: the metric still computes.
+
+    Without a `people:` section owners are free text (a name to show), as in
+    files written before people existed, and nothing is checked.
+    """
+    if not draft.people_listed:
+        return []
+    keys = sorted(person.key for _, person in draft.people)
+    problems = []
+    for index, metric in draft.metrics:
+        if metric.owner in keys:
+            continue
+        close = difflib.get_close_matches(metric.owner, keys, n=1)
+        hint = (
+            f"did you mean `{close[0]}`?"
+            if close
+            else f"add them under `people:` or use one of: {', '.join(keys[:12]) or '(none yet)'}"
+        )
+        problems.append(
+            draft.problem(
+                ("metrics", index, "owner"),
+                f"metric `{metric.name}`: owner `{metric.owner}` names nobody in `people:`, "
+                "so nobody can sign in to explain its flags",
+                hint,
+                Level.WARNING,
+            )
+        )
+    return problems
+
+
 RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     duplicate_names,
     sources_exist,
@@ -339,6 +389,8 @@ RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     targets_exist,
     columns_exist,
     deck_metrics_exist_in_order,
+    people_are_unique,
+    owners_are_people,
 )
 
 
