@@ -7,6 +7,7 @@ rare on-demand percentile, see `wbr.deck.values`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from wbr.comparisons import compare, variance_to_plan
 from wbr.compute.run import stored_week_endings
 from wbr.deck.anomalies import anomaly_notes
 from wbr.deck.model import AnomalyNote, BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
+from wbr.deck.notes import DeckNotes
 from wbr.deck.tables import six_week_table, twelve_month_table
 from wbr.deck.values import DeckPeriods, Lookup, ShownPeriod, fill_on_demand, load_values
 from wbr.errors import ConfigError
@@ -142,6 +144,18 @@ def _chart(
     )
 
 
+def _with_people(chart: Chart, registry: Registry, notes: DeckNotes) -> Chart:
+    """The chart with its owner's name and the owners' notes on its weeks."""
+    flags = notes.on_flags(chart.metric, chart.anomalies)
+    return replace(
+        chart,
+        owner=registry.owner_display(chart.owner),
+        owner_key=chart.owner,
+        anomalies=flags,
+        notes=notes.on_metric_weeks(chart.metric, flags),
+    )
+
+
 def resolve_week(engine: Engine, registry: Registry, week_ending: date | None) -> date:
     """The deck's week: the one asked for, checked, or the latest with data."""
     stored = stored_week_endings(engine)
@@ -191,12 +205,17 @@ def build_deck(
     fill_on_demand(raw_engine or engine, registry, values, all_periods, needed)
     lookup = Lookup(values, week_ending)
     weeks_shown = [week.end for week in next(iter(periods_by_view.values())).weeks]
-    notes = anomaly_notes(engine, weeks_shown)
+    flags = anomaly_notes(engine, weeks_shown)
+    deck_notes = DeckNotes(engine, weeks_shown)
     sections = tuple(
         Section(
             section.title,
             tuple(
-                _chart(by_name[n], periods_by_view[view], lookup, view, notes.get(n, ()))
+                _with_people(
+                    _chart(by_name[n], periods_by_view[view], lookup, view, flags.get(n, ())),
+                    registry,
+                    deck_notes,
+                )
                 for n in section.metrics
             ),
         )

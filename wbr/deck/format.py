@@ -25,9 +25,9 @@ it), "▲ Exception" (open, a good move) or "Explained: Black Friday" (a known e
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 
-from wbr.deck.model import AnomalyNote, Change
+from wbr.deck.model import AnomalyNote, Change, ExceptionCounts
 
 NOT_AVAILABLE = "N/A"
 PLUS = "+"
@@ -202,3 +202,24 @@ def format_exception_count(count: int) -> str:
     if count == 0:
         return "No exceptions this week"
     return f"{count} exception{'' if count == 1 else 's'} this week"
+
+
+def format_response_counts(counts: ExceptionCounts) -> str:
+    """ "12 exceptions · 9 explained · 3 waiting": where the owners' answers stand."""
+    if counts.total == 0:
+        return format_exception_count(0)
+    parts = [f"{counts.total} exception{'' if counts.total == 1 else 's'}"]
+    parts.append(f"{counts.explained} explained")
+    if counts.investigating:
+        parts.append(f"{counts.investigating} investigating")
+    parts.append(f"{counts.waiting} waiting")
+    return " \u00b7 ".join(parts)
+
+
+def format_timestamp(iso: str) -> str:
+    """ "Sat 25 Sep 2021 14:05 UTC" for a stored ISO timestamp; the text itself if unparsable."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{format_date(moment.date())} {moment:%H:%M} UTC"

@@ -90,6 +90,57 @@ class MetricTable:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRevision:
+    """One revision of an owner's note, as its history on the deck lists it."""
+
+    revision: int
+    action: str  # "written", "deleted", "restored" or "imported"
+    status: str
+    category: str | None
+    text: str
+    author: str  # the person's key
+    author_name: str
+    created_at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """An owner's note on a flag (detector set) or on a metric-week (detector "")."""
+
+    note_id: int
+    week_ending: date
+    detector: str
+    revision: int  # the current revision; an edit must be based on it
+    status: str  # "explained", "investigating", "action planned", "known event", "not an issue"
+    category: str | None  # an optional cause category ("promotion", "supply", …)
+    text: str  # Markdown, as written
+    text_html: str  # the text rendered and sanitised: safe to put in a page as HTML
+    author: str  # who wrote the current revision (a person's key)
+    author_name: str
+    updated_at: str  # ISO 8601, UTC
+    history: tuple[NoteRevision, ...]  # oldest first
+
+    @property
+    def answered(self) -> bool:
+        """False while the owner is still investigating: the flag is still waiting."""
+        return self.status != "investigating"
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionCounts:
+    """This week's exceptions and how many the owners have answered."""
+
+    total: int  # metrics with an open flag in the deck's week
+    explained: int  # every such flag carries an answering note
+    investigating: int  # a note says the owner is on it, none is answered yet
+    waiting: int  # no note yet
+
+    @property
+    def pending(self) -> int:
+        return self.investigating + self.waiting
+
+
+@dataclass(frozen=True, slots=True)
 class AnomalyNote:
     """A week the detector flagged, as the deck shows it: one sentence and the numbers."""
 
@@ -106,7 +157,8 @@ class AnomalyNote:
     explanation: str  # "expected 41.2K ± 2.10K from …; got 35.0K, −15.0%"
     explained_by: str | None  # the known event's name
     drivers: tuple[str, ...]  # root-cause hints: "category=Electronics (85 % of the change)"
-    flag_id: int | None  # the stored flag, for notes attached to it
+    flag_id: int | None  # the stored flag row (rewritten by detection; notes use the identity)
+    annotation: Annotation | None = None  # the owner's note on this flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +181,8 @@ class Chart:
     plan: PlanBox | None = None  # None when the metric has no target
     tables: tuple[MetricTable, ...] = ()  # the 6-week table and the 12-month table
     anomalies: tuple[AnomalyNote, ...] = ()  # flagged weeks among the six shown, oldest first
+    notes: tuple[Annotation, ...] = ()  # notes on the metric-weeks shown (not on a flag)
+    owner_key: str = ""  # `owner:` as written in metrics.yaml: the key of the person who owns it
 
     @property
     def x_labels(self) -> tuple[str, ...]:
@@ -156,3 +210,31 @@ class Deck:
     @property
     def charts(self) -> tuple[Chart, ...]:
         return tuple(chart for section in self.sections for chart in section.charts)
+
+    def open_flags(self, chart: Chart) -> tuple[AnomalyNote, ...]:
+        """The chart's open flags of the deck's week: what the meeting discusses."""
+        return tuple(
+            note
+            for note in chart.anomalies
+            if note.status == "open" and note.week_ending == self.week_ending
+        )
+
+    def response(self, chart: Chart) -> str | None:
+        """ "explained", "investigating" or "waiting" for an exception; None for no exception."""
+        flags = self.open_flags(chart)
+        if not flags:
+            return None
+        notes = [flag.annotation for flag in flags]
+        if all(note is not None and note.answered for note in notes):
+            return "explained"
+        return "investigating" if any(note is not None for note in notes) else "waiting"
+
+    @property
+    def exception_counts(self) -> ExceptionCounts:
+        responses = [self.response(chart) for chart in self.charts]
+        return ExceptionCounts(
+            total=sum(response is not None for response in responses),
+            explained=responses.count("explained"),
+            investigating=responses.count("investigating"),
+            waiting=responses.count("waiting"),
+        )

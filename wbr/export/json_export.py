@@ -10,12 +10,14 @@ from typing import Any
 
 from wbr.deck.model import (
     JSON_SCHEMA_VERSION,
+    Annotation,
     AnomalyNote,
     BoxTotals,
     Change,
     Chart,
     Deck,
     MetricTable,
+    NoteRevision,
     PlanBox,
     PlanVariance,
     Section,
@@ -138,12 +140,25 @@ def _table(body: dict[str, Any]) -> MetricTable:
     )
 
 
+def _annotation(body: dict[str, Any] | None) -> Annotation | None:
+    if body is None:
+        return None
+    return Annotation(
+        **{
+            **body,
+            "week_ending": date.fromisoformat(body["week_ending"]),
+            "history": tuple(NoteRevision(**revision) for revision in body["history"]),
+        }
+    )
+
+
 def _anomaly(body: dict[str, Any]) -> AnomalyNote:
     return AnomalyNote(
         **{
             **body,
             "week_ending": date.fromisoformat(body["week_ending"]),
             "drivers": tuple(body["drivers"]),
+            "annotation": _annotation(body.get("annotation")),
         }
     )
 
@@ -166,6 +181,10 @@ def _chart(body: dict[str, Any]) -> Chart:
         plan=_plan(body["plan"]),
         tables=tuple(_table(table) for table in body["tables"]),
         anomalies=tuple(_anomaly(note) for note in body["anomalies"]),
+        notes=tuple(
+            note for note in (_annotation(n) for n in body.get("notes", [])) if note is not None
+        ),
+        owner_key=body.get("owner_key", ""),
     )
 
 
