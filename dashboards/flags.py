@@ -18,15 +18,16 @@ from dash.development.base_component import Component
 from dashboards import ids
 from dashboards.cells import data_attributes
 from dashboards.elements import Element, element
+from dashboards.notes_view import EXPLAIN_LABEL, annotation_block, explain_button
 from wbr.deck.format import (
     EXPLAINED,
-    OPEN,
     format_date,
     format_drivers,
-    format_exception_count,
     format_flag_badge,
+    format_response_counts,
 )
 from wbr.deck.model import AnomalyNote, Chart, Deck, SeriesPoint
+from wbr.notes.model import NoteTarget
 
 # A flag's tone: red for an open bad move, green for a good one, grey once explained.
 FLAG_BAD: Final = "flag-bad"
@@ -61,7 +62,17 @@ def _severity_title(note: AnomalyNote) -> str:
     return f"{note.severity.capitalize()} severity \u00b7 {note.detector} detector"
 
 
-def _flag_line(chart: Chart, note: AnomalyNote) -> Element:
+def _response(chart: Chart, note: AnomalyNote, may_write: bool) -> Element | None:
+    """The owner's note under the flag, or "Explain" for someone who may write one."""
+    if note.annotation is not None:
+        return annotation_block(chart, note.annotation, may_write)
+    if may_write:
+        target = NoteTarget(chart.metric, note.week_ending, note.detector)
+        return explain_button(target, EXPLAIN_LABEL)
+    return None
+
+
+def _flag_line(chart: Chart, note: AnomalyNote, may_write: bool = False) -> Element:
     parts: list[Element] = [
         element(
             "Span", format_flag_badge(note), className="flag-badge", title=_severity_title(note)
@@ -71,6 +82,9 @@ def _flag_line(chart: Chart, note: AnomalyNote) -> Element:
     ]
     if note.drivers:
         parts.append(element("Span", format_drivers(note.drivers), className="flag-drivers"))
+    response = _response(chart, note, may_write)
+    if response is not None:
+        parts.append(response)
     return element(
         "Li",
         parts,
@@ -86,13 +100,13 @@ def _flag_line(chart: Chart, note: AnomalyNote) -> Element:
     )
 
 
-def flag_strip(chart: Chart) -> Element | None:
+def flag_strip(chart: Chart, may_write: bool = False) -> Element | None:
     """The chart's flagged weeks, newest first (an element); None when nothing was flagged."""
     if not chart.anomalies:
         return None
     return element(
         "Ul",
-        [_flag_line(chart, note) for note in newest_first(chart)],
+        [_flag_line(chart, note, may_write) for note in newest_first(chart)],
         id=ids.flags_id(chart.metric),
         className="flag-strip",
     )
@@ -100,18 +114,18 @@ def flag_strip(chart: Chart) -> Element | None:
 
 def open_this_week(deck: Deck, chart: Chart) -> list[AnomalyNote]:
     """The chart's open flags of the deck's week: what the meeting discusses."""
-    return [
-        note
-        for note in chart.anomalies
-        if note.status == OPEN and note.week_ending == deck.week_ending
-    ]
+    return list(deck.open_flags(chart))
 
 
 def exceptions_summary(deck: Deck) -> Component:
-    """ "2 exceptions this week: In-stock rate, Revenue", each label a link to its card."""
+    """ "2 exceptions this week · 1 explained · 1 waiting: In-stock rate, Revenue".
+
+    Each label links to its card and says in `data-response` whether its owner
+    has answered; a waiting one is marked so the leader sees who still owes one.
+    """
     flagged = [(chart, open_this_week(deck, chart)) for chart in deck.charts]
     flagged = [(chart, notes) for chart, notes in flagged if notes]
-    heading = format_exception_count(len(flagged))
+    heading = format_response_counts(deck.exception_counts)
     if not flagged:
         return html.P(heading, id=ids.DECK_EXCEPTIONS, className="deck-exceptions none")
     children: list[Component | str] = [html.Span(f"{heading}: ", className="exceptions-count")]
@@ -119,11 +133,14 @@ def exceptions_summary(deck: Deck) -> Component:
         if index:
             children.append(SUMMARY_SEPARATOR)
         tone = FLAG_BAD if any(note.is_bad for note in notes) else FLAG_GOOD
+        response = deck.response(chart) or ""
         children.append(
             html.A(
                 chart.label,
                 href=f"#{ids.card_id(chart.metric)}",
-                className=f"exception-link {tone}",
+                className=f"exception-link {tone} response-{response}",
+                title=f"{chart.owner}: {response}",
+                **data_attributes({ids.DATA_RESPONSE: response}),
             )
         )
     return html.P(children, id=ids.DECK_EXCEPTIONS, className="deck-exceptions")

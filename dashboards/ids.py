@@ -84,3 +84,48 @@ def flags_id(metric: str) -> str:
 def flag_id(metric: str, week_ending: date, detector: str) -> str:
     """One line of a flag strip: a flag is one (metric, week, detector), as in the store."""
     return f"flag-{metric}-{week_ending.isoformat()}-{detector}"
+
+
+# Sign-in, pages and views (dashboards/app.py, dashboards/session.py).
+URL: Final = "url"
+PAGE_NAV: Final = "page-nav"
+VIEW_SELECTOR: Final = "view-selector"  # all metrics, or this week's exceptions only
+SIGNED_IN: Final = "signed-in"  # "Marco Bianchi · owner" and the sign-out form
+SIGN_IN_LINK: Final = "sign-in-link"
+SIGN_OUT_BUTTON: Final = "sign-out-button"
+CSRF_TOKEN: Final = "csrf-token"  # a dcc.Store: the session's token, sent with every write
+INBOX: Final = "inbox"
+GAPS: Final = "gaps"
+
+# The note editor (dashboards/editor.py): one panel per page, opened by any "Explain".
+EDITOR: Final = "note-editor"
+EDITOR_TARGET: Final = "note-editor-target"  # a dcc.Store: "metric|week|detector"
+EDITOR_BASE: Final = "note-editor-base"  # a dcc.Store: the revision the edit is based on
+EDITOR_TITLE: Final = "note-editor-title"
+EDITOR_STATUS: Final = "note-editor-status"
+EDITOR_CATEGORY: Final = "note-editor-category"
+EDITOR_TEXT: Final = "note-editor-text"
+EDITOR_SAVE: Final = "note-editor-save"
+EDITOR_DELETE: Final = "note-editor-delete"
+EDITOR_CANCEL: Final = "note-editor-cancel"
+EDITOR_MESSAGE: Final = "note-editor-message"
+EDITOR_CONFLICT: Final = "note-editor-conflict"
+# Pattern-matching ids of the buttons that open the editor.
+EXPLAIN_BUTTON: Final = "explain-button"
+# The html attribute of a note naming its status.
+DATA_NOTE_STATUS: Final = "data-note-status"
+DATA_RESPONSE: Final = "data-response"  # on an exception link: explained, investigating, waiting
+
+
+def explain_button_id(target: str) -> dict[str, str]:
+    """The button that opens the editor on `target` ("metric|week|detector")."""
+    return {"type": EXPLAIN_BUTTON, "target": target}
+
+
+def note_id(metric: str, week_ending: date, detector: str) -> str:
+    """An owner's note on a flag, or on a metric-week (detector "")."""
+    return f"note-{metric}-{week_ending.isoformat()}-{detector or 'week'}"
+
+
+def history_id(metric: str, week_ending: date, detector: str) -> str:
+    return f"history-{metric}-{week_ending.isoformat()}-{detector or 'week'}"

@@ -16,6 +16,7 @@ benchmarks/page/ times it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from dash import dcc, html
@@ -26,6 +27,7 @@ from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
 from dashboards.elements import Child, Element, as_children, element
 from dashboards.figures import six_twelve_figure
 from dashboards.flags import exceptions_summary, flag_strip
+from dashboards.notes_view import MayWrite, never, week_notes
 from dashboards.tables import metric_tables
 from wbr.deck.format import (
     NOT_AVAILABLE,
@@ -60,6 +62,8 @@ DECK_NOTE: Final = (
     "Controllable inputs come first, then the outputs they drive. "
     "Discuss exceptions only; owners explain moves outside the normal range."
 )
+VIEW_ALL: Final = "all"
+VIEW_EXCEPTIONS: Final = "exceptions"
 GRAPH_CONFIG: Final[dcc.Graph.Config] = {"displayModeBar": False, "responsive": True}
 
 
@@ -173,7 +177,9 @@ def _incomplete_note(chart: Chart) -> Element | None:
     return element("P", f"Incomplete: {periods} (a day is missing)", className="incomplete-note")
 
 
-def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Element:
+def metric_card(
+    chart: Chart, deck: Deck, labels: dict[str, str], may_write: bool = False
+) -> Element:
     """One metric: label, kind badge, owner, description, 6-12 chart, flags, box and tables.
 
     The card is an element (`dashboards.elements`); its chart is a `dcc.Graph`.
@@ -194,7 +200,8 @@ def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Element:
     figure = six_twelve_figure(chart, deck.week_ending.year, deck.currency_symbol)
     body.append(dcc.Graph(id=ids.chart_id(chart.metric), figure=figure, config=GRAPH_CONFIG))
     body.append(_incomplete_note(chart))
-    body.append(flag_strip(chart))
+    body.append(flag_strip(chart, may_write))
+    body.append(week_notes(chart, deck.week_ending, may_write))
     body.append(box_table(chart, deck.currency_symbol))
     body.append(metric_tables(chart, deck.currency_symbol))
     return element(
@@ -206,12 +213,14 @@ def metric_card(chart: Chart, deck: Deck, labels: dict[str, str]) -> Element:
     )
 
 
-def _section(index: int, section: Section, deck: Deck, labels: dict[str, str]) -> Component:
+def _section(
+    index: int, section: Section, deck: Deck, labels: dict[str, str], may_write: MayWrite
+) -> Component:
     return html.Section(
         as_children(
             [
                 html.H2(section.title, className="section-title"),
-                *(metric_card(chart, deck, labels) for chart in section.charts),
+                *(metric_card(chart, deck, labels, may_write(chart)) for chart in section.charts),
             ]
         ),
         id=ids.section_id(index),
@@ -219,8 +228,22 @@ def _section(index: int, section: Section, deck: Deck, labels: dict[str, str]) -
     )
 
 
-def deck_layout(deck: Deck) -> Component:
-    """The whole deck: its header, then every section in order."""
+def exceptions_only(deck: Deck) -> Deck:
+    """The deck with only the metrics that have an open flag this week, in deck order."""
+    sections = tuple(
+        replace(section, charts=charts)
+        for section in deck.sections
+        if (charts := tuple(chart for chart in section.charts if deck.open_flags(chart)))
+    )
+    return replace(deck, sections=sections)
+
+
+def deck_layout(deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL) -> Component:
+    """The whole deck: its header, then every section in order.
+
+    `may_write` says on which charts the person viewing may write notes; `view`
+    is VIEW_ALL or VIEW_EXCEPTIONS (only the metrics with an open flag this week).
+    """
     labels = {chart.metric: chart.label for chart in deck.charts}
     header = html.Header(
         [
@@ -236,5 +259,10 @@ def deck_layout(deck: Deck) -> Component:
         ],
         className="deck-header",
     )
-    sections = [_section(i, section, deck, labels) for i, section in enumerate(deck.sections)]
+    shown = exceptions_only(deck) if view == VIEW_EXCEPTIONS else deck
+    sections = [
+        _section(i, section, deck, labels, may_write) for i, section in enumerate(shown.sections)
+    ]
+    if view == VIEW_EXCEPTIONS and not shown.sections:
+        sections = [html.P("No exceptions this week.", className="no-data")]
     return html.Div([header, *sections], id=ids.DECK, className="wbr-deck")

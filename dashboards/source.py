@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from wbr.compute.run import stored_week_endings
 from wbr.deck.build import build_deck
 from wbr.deck.model import Deck
+from wbr.notes.service import NoteDesk
 from wbr.registry.models import Registry
 
 
@@ -28,3 +29,12 @@ class StoreDeckSource:
 
     def deck(self, week_ending: date | None) -> Deck:
         return build_deck(self._engine, self._registry, week_ending, self._raw_engine)
+
+
+class Site:
+    """What the signed-in app needs besides decks: the store's people and notes."""
+
+    def __init__(self, engine: Engine, registry: Registry) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.desk = NoteDesk(engine, registry)

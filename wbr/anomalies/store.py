@@ -194,6 +194,24 @@ def flags_for_metric(engine: Engine, metric: str) -> list[Flag]:
         return [_flag(row) for row in rows]
 
 
+def open_flags_of(engine: Engine, metrics: Iterable[str], limit: int) -> list[Flag]:
+    """The open flags of these metrics over all weeks, newest week first (an owner's inbox)."""
+    wanted = sorted(set(metrics))
+    if not wanted:
+        return []
+    query = (
+        sa.select(anomaly_flags)
+        .where(
+            anomaly_flags.c.metric.in_(wanted),
+            anomaly_flags.c.status == FlagStatus.OPEN.value,
+        )
+        .order_by(anomaly_flags.c.week_ending.desc(), anomaly_flags.c.metric)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [_flag(row) for row in conn.execute(query).mappings()]
+
+
 def flag_by_id(engine: Engine, flag_id: int) -> Flag | None:
     """A flag by its store id, whatever its status (for notes attached to it)."""
     with engine.connect() as conn:
@@ -211,6 +229,7 @@ __all__ = [
     "flag_by_id",
     "flags_for_metric",
     "flags_for_week",
+    "open_flags_of",
     "start_run",
     "write_flags",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from wbr.cli import detect, importers, pipeline, sources, validate
+from wbr.cli import detect, importers, notes, pipeline, sources, users, validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,7 +21,7 @@ def main() -> None:
     """
 
 
-for module in (validate, sources, pipeline, importers, detect):
+for module in (validate, sources, pipeline, importers, detect, users, notes):
     for command in module.COMMANDS:
         main.add_command(command)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 import click
@@ -22,6 +24,9 @@ from wbr.store import create_store_engine
 
 # How long a page view waits for DuckDB's file while a load holds it.
 PAGE_RAW_LOCK_TIMEOUT_SECONDS = 0.5
+
+# The demo accounts' password, when a fixed one is wanted (tests, a screen recording).
+DEMO_PASSWORD_ENV = "WBR_DEMO_PASSWORD"
 
 
 @click.command()
@@ -127,7 +132,7 @@ def serve(registry_file: Path, database_url: str | None, host: str, port: int) -
 def _serve(workspace: Workspace, host: str, port: int) -> None:
     from dashboards.app import create_app
     from dashboards.app import serve as serve_deck
-    from dashboards.source import StoreDeckSource
+    from dashboards.source import Site, StoreDeckSource
 
     raw_engine = workspace.raw_engine
     if workspace.separate_raw_store:
@@ -136,7 +141,10 @@ def _serve(workspace: Workspace, host: str, port: int) -> None:
         raw_engine = create_store_engine(
             workspace.raw_database_url, lock_timeout_seconds=PAGE_RAW_LOCK_TIMEOUT_SECONDS
         )
-    app = create_app(StoreDeckSource(workspace.engine, workspace.registry, raw_engine))
+    app = create_app(
+        StoreDeckSource(workspace.engine, workspace.registry, raw_engine),
+        Site(workspace.engine, workspace.registry),
+    )
     serve_deck(app, host=host, port=port)
 
 
@@ -166,8 +174,28 @@ def demo(
     run_ingest(workspace, None)
     _compute(workspace)
     run_detection(workspace)
+    _demo_accounts(workspace, host, port)
     if not no_serve:
         _serve(workspace, host, port)
+
+
+def _demo_accounts(workspace: Workspace, host: str, port: int) -> None:
+    """An account for every demo person, one password for all, and how to sign in."""
+    from wbr.cli.users import sync_people
+    from wbr.people.accounts import set_password
+
+    sync_people(workspace, "demo")
+    password = os.environ.get(DEMO_PASSWORD_ENV) or secrets.token_urlsafe(9)
+    for person in workspace.registry.people:
+        set_password(workspace.engine, person.key, password, "demo")
+    owner = next((m.owner for m in workspace.registry.metrics), None)
+    if owner is None:
+        return
+    click.echo(
+        f"demo accounts: sign in at http://{host}:{port}/login as `{owner}` (owner) or "
+        f"`leader` (viewer) with the password {password}\n"
+        f"  (every person under `people:` has it; set {DEMO_PASSWORD_ENV} to choose it)"
+    )
 
 
 COMMANDS = [compute, refresh, export, serve, demo]

@@ -205,11 +205,10 @@ def format_exception_count(count: int) -> str:
 
 
 def format_response_counts(counts: ExceptionCounts) -> str:
-    """ "12 exceptions · 9 explained · 3 waiting": where the owners' answers stand."""
+    """ "12 exceptions this week · 9 explained · 3 waiting": where the owners' answers stand."""
     if counts.total == 0:
         return format_exception_count(0)
-    parts = [f"{counts.total} exception{'' if counts.total == 1 else 's'}"]
-    parts.append(f"{counts.explained} explained")
+    parts = [format_exception_count(counts.total), f"{counts.explained} explained"]
     if counts.investigating:
         parts.append(f"{counts.investigating} investigating")
     parts.append(f"{counts.waiting} waiting")

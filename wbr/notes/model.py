@@ -69,6 +69,19 @@ class NoteTarget:
     def on_flag(self) -> bool:
         return self.detector != METRIC_WEEK
 
+    @property
+    def key(self) -> str:
+        """ "revenue|2026-11-28|robust": the target as one string, for links and forms."""
+        return f"{self.metric}|{self.week_ending.isoformat()}|{self.detector}"
+
+    @classmethod
+    def parse(cls, key: str) -> NoteTarget:
+        """The inverse of `key`; ValueError for anything else."""
+        metric, week, detector = key.split("|")
+        if not metric:
+            raise ValueError(f"no metric in {key!r}")
+        return cls(metric, date.fromisoformat(week), detector)
+
     def describe(self) -> str:
         where = f"{self.metric} w/e {self.week_ending.isoformat()}"
         return f"{where} ({self.detector} flag)" if self.on_flag else where

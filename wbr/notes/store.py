@@ -128,7 +128,7 @@ def all_notes(engine: Engine, include_deleted: bool = False) -> list[Note]:
         return _notes(connection, notes.c.id.is_not(None), include_deleted)
 
 
-def _append(
+def append_revision(
     connection: Connection,
     note_id: int,
     revision: int,
@@ -198,7 +198,7 @@ def save_note(
                 ).rowcount
                 if not moved:
                     raise _LostRace
-            _append(
+            append_revision(
                 connection,
                 int(note_id),
                 revision,
@@ -248,7 +248,7 @@ def _set_deleted(engine: Engine, note_id: int, actor: str, delete: bool) -> Note
         if not moved:
             raise NoteConflict(note, current.text, note.revision)
         # The deleting revision repeats the text, so the history reads whole.
-        _append(
+        append_revision(
             connection,
             note_id,
             note.revision + 1,

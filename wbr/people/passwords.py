@@ -13,6 +13,8 @@ from typing import Final
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from wbr.errors import AccessError
+
 HASH_METHOD: Final = "scrypt"
 MIN_PASSWORD_LENGTH: Final = 10
 # After this many wrong passwords in a row the account is locked for LOCK_MINUTES.
@@ -20,7 +22,7 @@ MAX_FAILED_SIGN_INS: Final = 5
 LOCK_MINUTES: Final = 15
 
 
-class WeakPassword(ValueError):
+class WeakPassword(AccessError):
     pass
 
 

@@ -8,6 +8,7 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _created() -> sa.Column[sa.DateTime]:
+def _created() -> sa.Column[Any]:
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False)
 
 
