@@ -14,11 +14,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, Protocol
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dash
-from dash import Input, Output, ctx, dcc, html
+import flask
+from dash import Input, Output, State, ctx, dcc, html
 from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
 
 from dashboards import ids
 from dashboards.editor import editor_panel, register_editor
@@ -36,7 +38,6 @@ from wbr.people.roles import Action, Person, authorize
 ASSETS_DIR: Final = Path(__file__).parent / "assets"
 DEFAULT_TITLE: Final = "Weekly Business Review"
 NO_DATA_TEXT: Final = "No weeks with data yet: load and compute the metrics, then reload."
-LOADING_TEXT: Final = "Loading the deck\u2026"
 INBOX_PATH: Final = "/inbox"
 GAPS_PATH: Final = "/gaps"
 VIEW_OPTIONS: Final = [
@@ -86,17 +87,33 @@ def _who(site: Site | None) -> Component:
     )
 
 
-def _page(source: DeckSource, site: Site | None) -> Component:
+def _page_address() -> tuple[str, str]:
+    """The path and query of the page being loaded, as far as the layout request tells.
+
+    Dash fetches the layout with a request of its own; the browser names the page
+    in its Referer header (same origin), so the first view is drawn in the layout
+    itself, and the address callback does not draw it a second time.
+    """
+    if not flask.has_request_context() or not flask.request.referrer:
+        return "/", ""
+    page = urlsplit(flask.request.referrer)
+    if page.netloc and page.netloc != flask.request.host:
+        return "/", ""
+    return page.path or "/", f"?{page.query}" if page.query else ""
+
+
+def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
     weeks = source.weeks()
+    pathname, search = _page_address()
+    week, view = router.state(search)
     session = current_session() if site is not None else None
-    latest = weeks[-1].isoformat() if weeks else None
     selector = html.Label(
         [
             html.Span("Week", className="week-selector-label"),
             dcc.Dropdown(
                 id=ids.WEEK_SELECTOR,
                 options=_week_options(weeks),
-                value=latest,
+                value=week,
                 clearable=False,
                 searchable=False,
                 className="week-selector",
@@ -108,7 +125,7 @@ def _page(source: DeckSource, site: Site | None) -> Component:
     views = dcc.RadioItems(
         id=ids.VIEW_SELECTOR,
         options=VIEW_OPTIONS,
-        value=VIEW_ALL,
+        value=view,
         inline=True,
         className="view-selector",
     )
@@ -129,10 +146,8 @@ def _page(source: DeckSource, site: Site | None) -> Component:
                 [html.Span("WBR", className="brand"), nav, views, selector, _who(site)],
                 className="top-bar",
             ),
-            html.Main(
-                html.P(LOADING_TEXT if weeks else NO_DATA_TEXT, className="no-data"),
-                id=ids.DECK_CONTAINER,
-            ),
+            dcc.Store(id=ids.RENDERED, data=_rendered(pathname, week, view)),
+            html.Main(router.render(pathname, week, view), id=ids.DECK_CONTAINER),
             editor_panel() if site is not None else None,
         ],
         className="page",
@@ -192,6 +207,10 @@ class Router:
         return self.render(pathname, week, view)
 
 
+def _rendered(pathname: str | None, week: str | None, view: str) -> str:
+    return f"{pathname or '/'}|{week}|{view}"
+
+
 def _query(week: str | None, view: str) -> str:
     params = {"week": week} if week else {}
     if view != VIEW_ALL:
@@ -211,8 +230,8 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
     )
     if site is not None:
         SignInGate(site.engine, site.registry.access, title).install(app.server)
-    app.layout = lambda: _page(source, site)
     router = Router(source, site)
+    app.layout = lambda: _page(source, site, router)
 
     @app.callback(
         Output(ids.URL, "search"),
@@ -223,15 +242,22 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
         Input(ids.URL, "search"),
         Input(ids.WEEK_SELECTOR, "value"),
         Input(ids.VIEW_SELECTOR, "value"),
+        State(ids.RENDERED, "data"),
     )
     def show(
-        pathname: str | None, search: str | None, week: str | None, view: str | None
+        pathname: str | None,
+        search: str | None,
+        week: str | None,
+        view: str | None,
+        rendered: str | None,
     ) -> tuple[Any, ...]:
         # The pickers rewrite the address; the address (a link, back, reload) sets the pickers.
         if ctx.triggered_id in (ids.WEEK_SELECTOR, ids.VIEW_SELECTOR):
             week, view = router.state(_query(week, view or VIEW_ALL))
         else:
             week, view = router.state(search)
+            if ctx.triggered_id is None and rendered == _rendered(pathname, week, view):
+                raise PreventUpdate  # the layout already drew this view
         return _query(week, view), week, view, router.render(pathname, week, view)
 
     if site is not None:

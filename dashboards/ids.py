@@ -129,3 +129,6 @@ def note_id(metric: str, week_ending: date, detector: str) -> str:
 
 def history_id(metric: str, week_ending: date, detector: str) -> str:
     return f"history-{metric}-{week_ending.isoformat()}-{detector or 'week'}"
+
+
+RENDERED: Final = "rendered-view"  # a dcc.Store: "path|week|view" the layout already drew

@@ -112,7 +112,7 @@ class SignInGate:
             return None
         if path.startswith("/_dash-"):
             return Response("sign in first", status=401, mimetype="text/plain")
-        return flask.redirect(f"{SIGN_IN_PATH}?next={quote(flask.request.full_path)}")
+        return flask.redirect(f"{SIGN_IN_PATH}?next={quote(flask.request.full_path.rstrip('?'))}")
 
     def _proxy_session(self) -> WebSession | None:
         """The session of the person the trusted proxy names; one is started if needed."""
@@ -150,8 +150,9 @@ class SignInGate:
             return self._page("Sign in through your company's sign-on.", target, form=False)
         if request.method == "GET":
             return self._page("", target)
-        expected = flask.session.get(LOGIN_TOKEN, "")
-        if not hmac.compare_digest(str(request.form.get("csrf", "")), str(expected)):
+        expected = flask.session.get(LOGIN_TOKEN)
+        given = request.form.get("csrf", "")
+        if not isinstance(expected, str) or not hmac.compare_digest(given, expected):
             return self._page("The form expired: please sign in again.", target), 400
         result = check_sign_in(
             self.engine, request.form.get("key", ""), request.form.get("password", "")

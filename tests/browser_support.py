@@ -266,6 +266,21 @@ def expected_exceptions(deck: Deck) -> dict[str, Any]:
         if any(n.status == OPEN and n.week_ending == deck.week_ending for n in chart.anomalies)
     ]
     heading = format_exception_count(len(flagged))
+    if flagged:
+        open_notes = [
+            [
+                n.annotation
+                for n in c.anomalies
+                if n.status == OPEN and n.week_ending == deck.week_ending
+            ]
+            for c in flagged
+        ]
+        explained = sum(all(a is not None and a.answered for a in notes) for notes in open_notes)
+        waiting = sum(all(a is None for a in notes) for notes in open_notes)
+        investigating = len(flagged) - explained - waiting
+        parts = [heading, f"{explained} explained"]
+        parts += [f"{investigating} investigating"] if investigating else []
+        heading = " \u00b7 ".join([*parts, f"{waiting} waiting"])
     labels = ", ".join(chart.label for chart in flagged)
     return {
         "text": f"{heading}: {labels}" if flagged else heading,

@@ -622,7 +622,7 @@ def _summary(deck: Deck) -> tuple[str, list[tuple[str, str]]]:
 def test_header_names_this_week_s_exceptions_and_links_to_them() -> None:
     # Latency's open flag is this week's; in-stock's flag is explained and weeks old.
     assert _summary(DECK) == (
-        "1 exception this week: Page latency (p90)",
+        "1 exception this week \u00b7 0 explained \u00b7 1 waiting: Page latency (p90)",
         [("Page latency (p90)", "#card-page_latency_p90")],
     )
     in_stock, revenue = _chart("in_stock_rate"), _chart("revenue")
@@ -631,7 +631,10 @@ def test_header_names_this_week_s_exceptions_and_links_to_them() -> None:
         dataclasses.replace(revenue, anomalies=(_note(revenue, 1),)),  # last week's: not counted
     )
     text, links = _summary(deck)
-    assert text == "2 exceptions this week: Page latency (p90), In-stock rate"
+    assert text == (
+        "2 exceptions this week \u00b7 0 explained \u00b7 2 waiting: "
+        "Page latency (p90), In-stock rate"
+    )
     assert links == [
         ("Page latency (p90)", "#card-page_latency_p90"),
         ("In-stock rate", "#card-in_stock_rate"),

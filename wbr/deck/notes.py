@@ -23,7 +23,8 @@ from wbr.store.schema import people
 def people_names(engine: Engine) -> dict[str, str]:
     """Person key → display name, for the authors of notes."""
     with engine.connect() as connection:
-        return dict(connection.execute(select(people.c.key, people.c.name)).tuples().all())
+        rows = connection.execute(select(people.c.key, people.c.name))
+        return {str(key): str(name) for key, name in rows}
 
 
 def annotation(note: Note, names: Mapping[str, str]) -> Annotation:
