@@ -34,7 +34,7 @@ COOKIE_NAME: Final = "wbr_session"
 # Dash's callbacks carry small JSON; anything this large is not a note.
 MAX_REQUEST_BYTES: Final = 256 * 1024
 # Paths anyone may fetch: the sign-in page and what it needs.
-OPEN_PATHS: Final = (SIGN_IN_PATH, SIGN_OUT_PATH, "/assets/", "/_favicon.ico")
+OPEN_PATHS: Final = (SIGN_IN_PATH, SIGN_OUT_PATH, "/assets/", "/_favicon.ico", "/favicon.ico")
 SESSION_ID: Final = "sid"
 LOGIN_TOKEN: Final = "login_csrf"
 

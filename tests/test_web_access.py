@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import small_project as shop
 from sqlalchemy import Engine
-from web_support import FLAGGED, PASSWORD, WebClient, build_store, served_site
+from web_support import FLAGGED, PASSWORD, WebClient, build_store, save_request, served_site
 
 from dashboards import ids
 from wbr.notes.model import NoteTarget
@@ -46,18 +46,7 @@ def _client(base: str, who: str | None) -> WebClient:
 
 
 def _save(client: WebClient, target: NoteTarget, text: str, base: int | None, token: Any) -> Any:
-    return client.call(
-        SAVE,
-        {SAVE: 1},
-        {
-            f"{ids.EDITOR_TARGET}.data": target.key,
-            f"{ids.EDITOR_BASE}.data": base,
-            f"{ids.EDITOR_STATUS}.value": "explained",
-            f"{ids.EDITOR_TEXT}.value": text,
-            f"{ids.CSRF_TOKEN}.data": token,
-            f"{ids.URL}.pathname": "/",
-        },
-    )
+    return client.call(*save_request(target.key, text, base, token))
 
 
 def _revision(engine: Engine, target: NoteTarget) -> int | None:

@@ -163,30 +163,56 @@ class WebClient:
         `inputs` and `state` map "id.property" to the value to send; anything not
         given is sent as None.
         """
-        spec = next(
-            d
-            for d in self.dependencies()
-            if trigger in (f"{i['id']}.{i['property']}" for i in d["inputs"])
-        )
-        outputs = [_output(part) for part in _split_outputs(spec["output"])]
-
-        def values(items: list[dict[str, Any]], given: dict[str, Any]) -> list[dict[str, Any]]:
-            return [
-                {**item, "value": given.get(f"{item['id']}.{item['property']}")} for item in items
-            ]
-
-        payload = {
-            "output": spec["output"],
-            "outputs": outputs,
-            "inputs": values(spec["inputs"], inputs),
-            "changedPropIds": [trigger],
-            "state": values(spec["state"], state),
-        }
+        payload = callback_payload(self.dependencies(), trigger, inputs, state)
         return self.request(
             "/_dash-update-component",
             json.dumps(payload).encode(),
             {"Content-Type": "application/json"},
         )
+
+
+def callback_payload(
+    dependencies: list[dict[str, Any]],
+    trigger: str,
+    inputs: dict[str, Any],
+    state: dict[str, Any],
+) -> dict[str, Any]:
+    """The body Dash's renderer posts when `trigger` fires, with the values given."""
+    spec = next(
+        d for d in dependencies if trigger in (f"{i['id']}.{i['property']}" for i in d["inputs"])
+    )
+
+    def values(items: list[dict[str, Any]], given: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{**item, "value": given.get(f"{item['id']}.{item['property']}")} for item in items]
+
+    return {
+        "output": spec["output"],
+        "outputs": [_output(part) for part in _split_outputs(spec["output"])],
+        "inputs": values(spec["inputs"], inputs),
+        "changedPropIds": [trigger],
+        "state": values(spec["state"], state),
+    }
+
+
+def save_request(
+    target_key: str, text: str, base: int | None, token: Any
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(trigger, inputs, state) of the editor's Save, as `callback_payload` takes them."""
+    trigger = f"{ids.EDITOR_SAVE}.n_clicks"
+    state = {
+        f"{ids.EDITOR_TARGET}.data": target_key,
+        f"{ids.EDITOR_BASE}.data": base,
+        f"{ids.EDITOR_STATUS}.value": "explained",
+        f"{ids.EDITOR_TEXT}.value": text,
+        f"{ids.CSRF_TOKEN}.data": token,
+        f"{ids.URL}.pathname": "/",
+    }
+    return trigger, {trigger: 1}, state
+
+
+def find_component(node: Any, component_id: str) -> Any:
+    """The component with this id in a Dash layout's JSON, or None."""
+    return _find(node, component_id)
 
 
 def _split_outputs(output: str) -> list[str]:
