@@ -38,8 +38,17 @@ LEVEL_COLORS = {
     help="The metrics.yaml to write.",
 )
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The reference app's events CSV (date, metric, description); default: an "
+    "events.csv beside CONFIG. Written as notes to OUTPUT's folder for `wbr notes import`.",
+)
 @reports_errors
-def import_wbr_app(config: Path, data_file: Path, output: Path, force: bool) -> None:
+def import_wbr_app(
+    config: Path, data_file: Path, output: Path, force: bool, events_file: Path | None
+) -> None:
     """Translate CONFIG, a deck config of the WBR reference app, into a metrics.yaml.
 
     Prints what could not be translated, what wbr does differently, and what
@@ -70,10 +79,34 @@ def import_wbr_app(config: Path, data_file: Path, output: Path, force: bool) -> 
     if failed:
         click.secho(f"{output} does not pass `wbr validate`: please report this bug", fg="red")
         sys.exit(EXIT_USER_ERROR)
+    events_file = events_file or _beside(config, "events.csv")
+    if events_file is not None:
+        _import_events(events_file, result.names, output)
     week = f" --week-ending {result.week_ending}" if result.week_ending else ""
     click.echo(
         f"next: fill in the TODOs, then `wbr ingest --registry {output}`, "
         f"`wbr compute --registry {output}` and `wbr export --registry {output}{week}`"
+    )
+
+
+def _beside(config: Path, name: str) -> Path | None:
+    candidate = config.parent / name
+    return candidate if candidate.is_file() else None
+
+
+def _import_events(events_file: Path, names: dict[str, str], output: Path) -> None:
+    """The events as known-event notes on their metric-weeks, in a file beside OUTPUT."""
+    from wbr.importers.wbr_app.events import write_events_notes
+    from wbr.registry.loader import load_registry
+
+    weekday = load_registry(output).project.week_ends_on.iso_index
+    notes_file = output.with_name(f"{output.stem}.notes.json")
+    count, skipped = write_events_notes(events_file, names, weekday, notes_file)
+    for line in skipped:
+        click.secho(f"  skipped event: {line}", fg="yellow")
+    click.echo(
+        f"wrote {count} note(s) from {events_file.name} to {notes_file}; after `wbr ingest`, "
+        f"load them with `wbr notes import {notes_file} --registry {output}`"
     )
 
 
