@@ -69,11 +69,19 @@ def _compute(workspace: Workspace, full: bool = False) -> None:
 @database_option
 @reports_errors
 def refresh(registry_file: Path, database_url: str | None) -> None:
-    """Ingest every source, compute what changed, then flag anomalies: the weekly job."""
+    """Ingest every source, compute what changed, then flag anomalies: the weekly job.
+
+    Takes the store's refresh lock, so it never runs beside `wbr scheduler` or another
+    refresh (it stops with an error naming the holder), and is recorded as a manual run
+    in `wbr status`. It sends no notifications: the scheduled run does.
+    """
+    from wbr.schedule.clock import Clock
+    from wbr.schedule.due import refresh_now
+    from wbr.schedule.jobs import describe_summary
+
     workspace = open_project(registry_file, database_url)
-    run_ingest(workspace, None)
-    _compute(workspace)
-    run_detection(workspace)
+    run = refresh_now(workspace, Clock())
+    click.echo(f"refreshed: {describe_summary(run.summary)}")
 
 
 @click.command()
