@@ -4,6 +4,7 @@ for the scheduler and notification tests. Only the tests use this."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -149,6 +150,7 @@ class Receiver:
     hold: threading.Event = field(default_factory=threading.Event)
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    fail: threading.Event = field(default_factory=threading.Event)  # answer 503 while set
     tickets: list[dict[str, Any]] = field(default_factory=list)
 
     def snapshot(self) -> list[Received]:
@@ -167,9 +169,14 @@ def _http_handler(state: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # The caller may have been killed while it waited: nobody to answer then.
+            with contextlib.suppress(BrokenPipeError):
+                self.wfile.write(body)
 
         def do_GET(self) -> None:
+            if state.fail.is_set():
+                self.send_error(503, "the API is down")
+                return
             if state.hold.is_set():
                 state.held.set()
                 state.release.wait(timeout=120)

@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -31,10 +33,12 @@ from ritual_support import (
 from ruamel.yaml import YAML
 
 from wbr.anomalies import flags_for_week
+from wbr.deck.build import build_deck
 from wbr.notes.model import NoteTarget
 from wbr.notes.store import save_note
 from wbr.notify.webhook import SIGNATURE_HEADER
 from wbr.schedule import runs
+from wbr.schedule.lock import lock_holder
 from wbr.workspace import open_workspace
 
 ROOT = Path(__file__).parent.parent
@@ -44,6 +48,7 @@ MONDAY_0600 = "2026-11-23T06:00:00+01:00"  # the refresh after it (Europe/Berlin
 MONDAY_0601 = "2026-11-23T06:01:00+01:00"
 TUESDAY_1400 = "2026-11-24T14:00:00+01:00"  # after the reminder time (13:00), before 17:00
 FIRE = datetime.fromisoformat(MONDAY_0600)
+POLL_SECONDS, POLLS = 0.2, 600  # waiting for a process to exit: at most two minutes
 DATE_COLUMNS = {"site_daily.csv": "date", "orders.csv": "order_date", "plan_daily.csv": "date"}
 
 
@@ -272,3 +277,108 @@ def test_a_week_of_the_ritual_sends_each_message_once(week: Week) -> None:
     assert run.week_ending == WEEK and run.finished_at is not None
     assert set(run.summary["loaded"]) == {"site_daily", "orders", "plan_daily"}
     assert all(rows > 0 for rows in run.summary["loaded"].values())
+
+
+def _stop(child: subprocess.Popen[str]) -> None:
+    if child.poll() is None:
+        child.kill()
+    child.communicate()  # reaps it and closes its pipes
+
+
+def _first_to_exit(*children: subprocess.Popen[str]) -> subprocess.Popen[str]:
+    for _ in range(POLLS):
+        for child in children:
+            if child.poll() is not None:
+                return child
+        time.sleep(POLL_SECONDS)
+    raise AssertionError("no scheduler exited")
+
+
+def _wait(event: Any, what: str) -> None:
+    assert event.wait(timeout=120), f"timed out waiting for {what}"
+
+
+@pytest.mark.parametrize("week", [True], indirect=True, ids=["api-source"])
+def test_a_refresh_killed_midway_finishes_once_on_restart(week: Week) -> None:
+    week.receiver.hold.set()  # the API source answers only when released
+    child = start_scheduler(week.registry, MONDAY_0600)
+    try:
+        _wait(week.receiver.held, "the refresh to reach the API source")
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    finally:
+        _stop(child)
+    assert child.returncode == -signal.SIGKILL
+    assert [run.status for run in week.fire_runs()] == ["running"]
+    assert week.mails() == [] and week.posts("/json") == []  # killed before any message
+    workspace = open_workspace(week.registry)
+    assert lock_holder(workspace.engine) is None  # its holder is gone: the lock is free
+    workspace.dispose()
+
+    week.receiver.hold.clear()
+    restarted = scheduler_once(week.registry, MONDAY_0601)
+    assert restarted.returncode == 0, restarted.stderr
+    assert "was interrupted" in restarted.stdout
+    assert [(run.attempt, run.status) for run in week.fire_runs()] == [
+        (1, "interrupted"),
+        (2, "succeeded"),
+    ]
+    events = [event for event, _ in week.mails()]
+    assert events.count("deck_ready/2026-11-21") == 1
+    assert len(events) == len(set(events))
+    assert scheduler_once(week.registry, MONDAY_0601).returncode == 0
+    assert [event for event, _ in week.mails()] == events
+
+
+@pytest.mark.parametrize("week", [True], indirect=True, ids=["api-source"])
+def test_two_schedulers_started_together_refresh_once(week: Week) -> None:
+    # Whichever gets the lock is held at the API source until the other has given up.
+    week.receiver.hold.set()
+    first, second = (start_scheduler(week.registry, MONDAY_0600) for _ in range(2))
+    try:
+        _wait(week.receiver.held, "one scheduler to reach the API source")
+        # The other one finds the lock taken and exits at once; the holder waits on.
+        done = _first_to_exit(first, second)
+        assert done.returncode == 3, "the other scheduler found the lock taken"
+        assert (second if done is first else first).poll() is None
+        week.receiver.release.set()
+        for child in (first, second):
+            child.wait(timeout=300)
+        assert sorted(child.returncode for child in (first, second)) == [0, 3]
+        busy = next(child for child in (first, second) if child.returncode == 3)
+        assert busy.stdout is not None and "holds the refresh lock" in busy.stdout.read()
+    finally:
+        for child in (first, second):
+            _stop(child)
+    assert [run.status for run in week.fire_runs()] == ["succeeded"]
+    events = [event for event, _ in week.mails()]
+    assert events.count("deck_ready/2026-11-21") == 1 and len(events) == len(set(events))
+
+
+@pytest.mark.parametrize("week", [True], indirect=True, ids=["api-source"])
+def test_a_failed_refresh_keeps_the_last_deck_tells_the_admins_and_retries(week: Week) -> None:
+    week.receiver.fail.set()  # the API source is down on Monday morning
+    failed = scheduler_once(week.registry, MONDAY_0600)
+    assert failed.returncode == 1
+    assert "refresh for 2026-11-23 06:00" in failed.stdout and "failed" in failed.stdout
+    assert week.mails() == [
+        ("refresh_failed/2026-11-23T05:00:00+00:00/1", ("rachel@acme.example",))
+    ]
+    workspace = open_workspace(week.registry)
+    deck = build_deck(workspace.engine, workspace.registry)
+    assert deck.week_ending == PREVIOUS_WEEK  # the last good deck still serves
+    assert deck.freshness is not None and deck.freshness.last_status == "failed"
+    assert deck.freshness.data_as_of is not None
+    workspace.dispose()
+
+    # Before the backoff (5 minutes, doubling) is over, nothing is retried.
+    early = scheduler_once(week.registry, "2026-11-23T06:02:00+01:00")
+    assert early.returncode == 0 and len(week.fire_runs()) == 1
+    week.receiver.fail.clear()
+    retried = scheduler_once(week.registry, "2026-11-23T06:10:00+01:00")
+    assert retried.returncode == 0, retried.stderr
+    assert [(run.attempt, run.status) for run in week.fire_runs()] == [
+        (1, "failed"),
+        (2, "succeeded"),
+    ]
+    assert [e for e, _ in week.mails()].count("deck_ready/2026-11-21") == 1

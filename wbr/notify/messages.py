@@ -8,7 +8,7 @@ fire time and attempt), never when it was noticed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +179,8 @@ def refresh_failed(
     )
     return Message(
         kind=MessageKind.REFRESH_FAILED,
-        event=f"refresh_failed/{scheduled_for.isoformat()}/{attempt}",
+        # In UTC: the same fire time is the same event whatever zone it was computed in.
+        event=f"refresh_failed/{scheduled_for.astimezone(UTC).isoformat()}/{attempt}",
         subject=f"WBR refresh failed (attempt {attempt} of {attempts})",
         text=text,
         link=f"{base_url}/",
