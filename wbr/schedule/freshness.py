@@ -25,8 +25,10 @@ def deck_freshness(engine: Engine, registry: Registry, now: datetime) -> Freshne
     if latest is None and schedule is None:
         return None
     next_refresh = due = meeting = None
+    as_of = good.finished_at if good else None
     if schedule is not None:
         zone = schedule.zone
+        as_of = as_of.astimezone(zone) if as_of else None
         fire = timing.next_refresh(schedule, now)
         next_refresh = fire.astimezone(zone) if fire else None
         ritual = runs.last_scheduled_success(engine)
@@ -34,7 +36,7 @@ def deck_freshness(engine: Engine, registry: Registry, now: datetime) -> Freshne
             due = timing.deadline_for(schedule, ritual.scheduled_for)
             meeting = timing.meeting_for(schedule, ritual.scheduled_for)
     return Freshness(
-        data_as_of=_iso(good.finished_at) if good else None,
+        data_as_of=_iso(as_of),
         last_status=latest.status if latest else None,
         last_error=latest.error if latest and latest.status != runs.SUCCEEDED else None,
         next_refresh=_iso(next_refresh),

@@ -65,9 +65,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_outbox"),
     )
-    op.create_index(
-        "ix_outbox_identity", "outbox", ["event", "channel", "recipient"], unique=True
-    )
+    op.create_index("ix_outbox_identity", "outbox", ["event", "channel", "recipient"], unique=True)
     op.create_index("ix_outbox_status", "outbox", ["status"])
 
 
