@@ -92,10 +92,12 @@ class Schedule(StrictModel):
             WeeklyMoment.parse(value)
         return value
 
-    @model_validator(mode="after")
-    def _crontab(self) -> Schedule:
-        _check_crontab(self.refresh, self.timezone)
-        return self
+    @field_validator("refresh")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        # Whether a crontab parses does not depend on the zone; checked here for its line.
+        _check_crontab(value, "UTC")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:
