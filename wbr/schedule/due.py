@@ -73,7 +73,7 @@ def _refresh_if_due(
     workspace: Workspace, schedule: Schedule, clock: Clock, report: TickReport, pdf: Path | None
 ) -> None:
     now = clock.now()
-    fire = timing.latest_refresh(schedule, now, timing.retry_window(schedule))
+    fire = timing.latest_refresh(schedule, now)
     if fire is None:
         return
     done = runs.runs_for(workspace.engine, fire)
@@ -92,8 +92,8 @@ def _refresh_if_due(
         attempt = 1
     else:
         last = tried[-1]
-        if len(tried) >= schedule.retry_attempts:
-            return
+        if len(tried) >= schedule.retry_attempts or now - fire > timing.retry_window(schedule):
+            return  # its retries are over: the admins were told of each failure
         retry_at = (last.finished_at or now) + timing.retry_delay(schedule, last.attempt)
         if last.status == runs.FAILED and now < retry_at:
             return

@@ -14,6 +14,8 @@ from apscheduler.triggers.cron import CronTrigger
 from wbr.registry.ritual import Schedule, WeeklyMoment
 
 DAYS_PER_WEEK = 7
+# A fire time older than this is never looked at: far past any grace period or retry.
+MAX_LOOKBACK = timedelta(days=35)
 
 
 def refresh_trigger(schedule: Schedule) -> CronTrigger:
@@ -30,20 +32,29 @@ def next_refresh(schedule: Schedule, now: datetime) -> datetime | None:
     return _next_fire(refresh_trigger(schedule), now + timedelta(microseconds=1))
 
 
-def latest_refresh(schedule: Schedule, now: datetime, lookback: timedelta) -> datetime | None:
-    """The newest fire time in (now − lookback, now], or None.
-
-    Only fire times inside the window matter: an older one has passed its grace
-    period (and its retries), so it is never run late. Walking forward from the
-    window's start keeps this cheap even for a crontab that fires every minute.
-    """
-    trigger = refresh_trigger(schedule)
+def _latest_in(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:
     latest = None
     fire = _next_fire(trigger, now - lookback)
     while fire is not None and fire <= now:
         latest = fire
         fire = _next_fire(trigger, fire + timedelta(microseconds=1))
     return latest
+
+
+def latest_refresh(schedule: Schedule, now: datetime) -> datetime | None:
+    """The newest fire time at or before `now` (within `MAX_LOOKBACK`), or None.
+
+    Walking forward from a window's start is cheap when the window is small, so
+    the window starts at the grace period and doubles until it holds a fire time:
+    a crontab firing every minute takes a few steps, a weekly one a few windows.
+    """
+    trigger = refresh_trigger(schedule)
+    window = timedelta(minutes=schedule.misfire_grace_minutes)
+    while True:
+        found = _latest_in(trigger, now, min(window, MAX_LOOKBACK))
+        if found is not None or window >= MAX_LOOKBACK:
+            return found
+        window *= 2
 
 
 def moment_after(moment: WeeklyMoment, start: datetime, schedule: Schedule) -> datetime:
