@@ -86,6 +86,7 @@ def _registry(project: Path, smtp_port: int, ca_file: Path, hooks: str, tickets:
             "sender": "wbr@acme.example",
             "ca_file": str(ca_file),
         },
+        "deck_pdf": "exports/wbr-{week}.pdf",  # the export job's file: attached when it exists
         "webhooks": [
             {"name": "leaders_slack", "url": f"{hooks}/slack", "messages": ["deck_ready"]},
             {
@@ -198,6 +199,9 @@ def _flagged_metrics(registry: Path) -> list[str]:
 
 def test_a_week_of_the_ritual_sends_each_message_once(week: Week) -> None:
     assert week.mails() == []  # a manual refresh tells nobody
+    pdf = week.registry.parent / "exports" / "wbr-2026-11-21.pdf"
+    pdf.parent.mkdir()
+    pdf.write_bytes(b"%PDF-1.4 the week's deck, as the export wrote it\n%%EOF\n")
     monday = scheduler_once(week.registry, MONDAY_0600)
     assert monday.returncode == 0, monday.stderr
     assert "refreshed for 2026-11-23 06:00" in monday.stdout
@@ -218,9 +222,14 @@ def test_a_week_of_the_ritual_sends_each_message_once(week: Week) -> None:
         assert mail.over_tls and mail.authenticated
         assert mail.sender == "wbr@acme.example"
     deck_mail = next(m for m in week.inbox.snapshot() if m.event.startswith("deck_ready"))
-    text = deck_mail.message.get_content()
+    body_part = deck_mail.message.get_body(("plain",))
+    assert body_part is not None
+    text = body_part.get_content()
     assert "http://wbr.test:8050/?week=2026-11-21" in text
     assert "Meeting: Wed 25 Nov 2026 10:00 CET" in text
+    (attached,) = deck_mail.message.iter_attachments()
+    assert attached.get_filename() == pdf.name
+    assert attached.get_content() == pdf.read_bytes()
     ask = next(m for m in week.inbox.snapshot() if m.event.startswith("please_explain"))
     metric = ask.event.rsplit("/", 1)[1]
     body = ask.message.get_content()
