@@ -350,6 +350,10 @@ def test_two_schedulers_started_together_refresh_once(week: Week) -> None:
         done = _first_to_exit(first, second)
         assert done.returncode == 3, "the other scheduler found the lock taken"
         assert (second if done is first else first).poll() is None
+        # A refresh typed by hand meanwhile is refused too, naming the holder.
+        manual = wbr(week.registry, "refresh")
+        assert manual.returncode == 1
+        assert "a refresh is already running: process" in manual.stderr
         week.receiver.release.set()
         for child in (first, second):
             child.wait(timeout=300)

@@ -113,6 +113,10 @@ def _scheduled_refresh(
     run_id = runs.start_run(workspace.engine, fire, attempt, clock.now())
     try:
         summary = run_refresh(workspace)
+        # Queued before the run is marked done: a process killed in between runs the
+        # refresh again, and the outbox's unique rows keep the messages from doubling.
+        if summary.week_ending is not None:
+            report.queued += queue_week(workspace, schedule, fire, summary.week_ending, pdf)
     # Any failure at all: a scheduler must record it, tell the admins and live on to retry.
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
@@ -133,8 +137,6 @@ def _scheduled_refresh(
         week_ending=summary.week_ending,
     )
     report.lines.append(f"refreshed for {fire:%Y-%m-%d %H:%M %Z}: {summary.describe()}")
-    if summary.week_ending is not None:
-        report.queued += queue_week(workspace, schedule, fire, summary.week_ending, pdf)
 
 
 def _pdf_for(workspace: Workspace, week: date, pdf: Path | None) -> Path | None:

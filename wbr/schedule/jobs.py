@@ -20,7 +20,7 @@ class RefreshSummary:
     loaded: dict[str, int] = field(default_factory=dict)  # source → rows gained
     metrics: int = 0
     values_written: int = 0
-    flags_open: int = 0
+    flags_open: int = 0  # open flags in the deck's week
     week_ending: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -36,7 +36,7 @@ class RefreshSummary:
         rows = sum(self.loaded.values())
         return (
             f"loaded {rows:,} rows from {len(self.loaded)} sources; {self.values_written:,} "
-            f"values; {self.flags_open} open flags; week ending {self.week_ending}"
+            f"values; week ending {self.week_ending} with {self.flags_open} open flags"
         )
 
 
@@ -47,14 +47,14 @@ def describe_summary(summary: dict[str, Any]) -> str:
     loaded = summary.get("loaded") or {}
     return (
         f"loaded {sum(loaded.values()):,} rows from {len(loaded)} sources; "
-        f"{summary.get('values_written', 0):,} values; {summary.get('flags_open', 0)} open "
-        f"flags; week ending {summary.get('week_ending')}"
+        f"{summary.get('values_written', 0):,} values; week ending "
+        f"{summary.get('week_ending')} with {summary.get('flags_open', 0)} open flags"
     )
 
 
 def run_refresh(workspace: Workspace) -> RefreshSummary:
     """Ingest, compute, detect; raises the step's own error when one fails."""
-    from wbr.anomalies import detect_project
+    from wbr.anomalies import FlagStatus, detect_project
     from wbr.compute.run import compute
     from wbr.ingest import ingest
 
@@ -70,6 +70,9 @@ def run_refresh(workspace: Workspace) -> RefreshSummary:
         loaded={report.source: report.rows for report in reports},
         metrics=computed.metrics,
         values_written=computed.rows_written,
-        flags_open=detected.open_count,
+        flags_open=sum(
+            flag.week_ending == computed.latest_week_ending and flag.status is FlagStatus.OPEN
+            for flag in detected.flags
+        ),
         week_ending=computed.latest_week_ending,
     )
