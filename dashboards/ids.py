@@ -20,6 +20,7 @@ DECK_TITLE: Final = "deck-title"
 DECK_PROJECT: Final = "deck-project"
 DECK_WEEK: Final = "deck-week"
 DECK_NOTE: Final = "deck-note"
+DECK_FRESHNESS: Final = "deck-freshness"  # data as of, next refresh (wbr/schedule)
 DECK_EXCEPTIONS: Final = "deck-exceptions"  # "2 exceptions this week: …", linking to the cards
 
 # The html attribute on each box value cell that carries the model's number.

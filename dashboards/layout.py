@@ -33,6 +33,7 @@ from wbr.deck.format import (
     NOT_AVAILABLE,
     format_change,
     format_difference,
+    format_freshness,
     format_value_full,
     format_week_heading,
     text_sign,
@@ -255,6 +256,13 @@ def deck_layout(deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL) -
                 className="deck-week",
             ),
             exceptions_summary(deck),
+            html.P(
+                format_freshness(deck.freshness),
+                id=ids.DECK_FRESHNESS,
+                className="deck-freshness"
+                + (" failed" if deck.freshness and deck.freshness.last_status == "failed" else ""),
+                hidden=deck.freshness is None,
+            ),
             html.P(DECK_NOTE, id=ids.DECK_NOTE, className="deck-note"),
         ],
         className="deck-header",

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from wbr.cli import main
-from wbr.registry import access, aggregations, anomaly_settings, models, sources
+from wbr.registry import access, aggregations, anomaly_settings, models, ritual, sources
 
 ROOT = Path(__file__).parent.parent
 REGISTRY_DOC = (ROOT / "docs" / "metrics-yaml.md").read_text()
@@ -19,7 +19,7 @@ README = (ROOT / "README.md").read_text()
 
 def registry_models() -> list[type[BaseModel]]:
     found = []
-    for module in (models, aggregations, sources, anomaly_settings, access):
+    for module in (models, aggregations, sources, anomaly_settings, access, ritual):
         for value in vars(module).values():
             if (
                 isinstance(value, type)

@@ -20,10 +20,6 @@ from wbr.cli.common import (
 )
 from wbr.cli.detect import run_detection
 from wbr.cli.sources import run_ingest
-from wbr.store import create_store_engine
-
-# How long a page view waits for DuckDB's file while a load holds it.
-PAGE_RAW_LOCK_TIMEOUT_SECONDS = 0.5
 
 # The demo accounts' password, when a fixed one is wanted (tests, a screen recording).
 DEMO_PASSWORD_ENV = "WBR_DEMO_PASSWORD"
@@ -69,11 +65,19 @@ def _compute(workspace: Workspace, full: bool = False) -> None:
 @database_option
 @reports_errors
 def refresh(registry_file: Path, database_url: str | None) -> None:
-    """Ingest every source, compute what changed, then flag anomalies: the weekly job."""
+    """Ingest every source, compute what changed, then flag anomalies: the weekly job.
+
+    Takes the store's refresh lock, so it never runs beside `wbr scheduler` or another
+    refresh (it stops with an error naming the holder), and is recorded as a manual run
+    in `wbr status`. It sends no notifications: the scheduled run does.
+    """
+    from wbr.schedule.clock import Clock
+    from wbr.schedule.due import refresh_now
+    from wbr.schedule.jobs import describe_summary
+
     workspace = open_project(registry_file, database_url)
-    run_ingest(workspace, None)
-    _compute(workspace)
-    run_detection(workspace)
+    run = refresh_now(workspace, Clock())
+    click.echo(f"refreshed: {describe_summary(run.summary)}")
 
 
 @click.command()
@@ -130,22 +134,10 @@ def serve(registry_file: Path, database_url: str | None, host: str, port: int) -
 
 
 def _serve(workspace: Workspace, host: str, port: int) -> None:
-    from dashboards.app import create_app
     from dashboards.app import serve as serve_deck
-    from dashboards.source import Site, StoreDeckSource
+    from dashboards.serving import app_for
 
-    raw_engine = workspace.raw_engine
-    if workspace.separate_raw_store:
-        # A page must not hang for 30 s while a load holds DuckDB's file: it shows the
-        # few values read from raw rows (older weeks' to-date medians) as N/A instead.
-        raw_engine = create_store_engine(
-            workspace.raw_database_url, lock_timeout_seconds=PAGE_RAW_LOCK_TIMEOUT_SECONDS
-        )
-    app = create_app(
-        StoreDeckSource(workspace.engine, workspace.registry, raw_engine),
-        Site(workspace.engine, workspace.registry),
-    )
-    serve_deck(app, host=host, port=port)
+    serve_deck(app_for(workspace), host=host, port=port)
 
 
 @click.command()

@@ -82,7 +82,12 @@ def run_ingest(
 @click.option("--check", is_flag=True, help="Exit with status 1 when any source is flagged.")
 @reports_errors
 def status(registry_file: Path, database_url: str | None, as_of: str | None, check: bool) -> None:
-    """Show each source's freshness: last load, newest date, stale sources, missing days."""
+    """Show each source's freshness, and the refreshes: when, outcome, what they loaded.
+
+    Sources: last load, newest date, stale sources, missing days. Refreshes: the
+    scheduler's and manual runs, the refresh lock, the next refresh, notifications.
+    """
+    from wbr.cli.scheduler import show_runs
     from wbr.ingest.status import freshness
 
     workspace = open_project(registry_file, database_url)
@@ -110,7 +115,9 @@ def status(registry_file: Path, database_url: str | None, as_of: str | None, che
             span,
             f"[red]{flags}[/red]" if flags else "[green]ok[/green]",
         )
-    Console(width=max(Console().width, 120)).print(table)
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    show_runs(workspace, console)
     failed = [item for item in found if item.last_status == "failed" and item.last_error]
     for item in failed:
         click.secho(f"{item.source}: {item.last_error}", fg="red", err=True)

@@ -8,7 +8,7 @@ rare on-demand percentile, see `wbr.deck.values`).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -24,6 +24,7 @@ from wbr.deck.tables import six_week_table, twelve_month_table
 from wbr.deck.values import DeckPeriods, Lookup, ShownPeriod, fill_on_demand, load_values
 from wbr.errors import ConfigError
 from wbr.registry.models import Metric, MonthlyView, Registry, Unit
+from wbr.schedule.freshness import deck_freshness
 from wbr.store.schema import metric_values
 
 DEFAULT_DECIMALS = {Unit.PERCENT: 1, Unit.RATIO: 2, Unit.CURRENCY: 0, Unit.COUNT: 0}
@@ -231,6 +232,7 @@ def build_deck(
         currency_symbol=registry.project.currency_symbol,
         generated_at=_computed_at(engine),
         sections=sections,
+        freshness=deck_freshness(engine, registry, datetime.now(UTC)),
     )
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from wbr.deck.model import AnomalyNote, Change, ExceptionCounts
+from wbr.deck.model import AnomalyNote, Change, ExceptionCounts, Freshness
 
 NOT_AVAILABLE = "N/A"
 PLUS = "+"
@@ -222,3 +222,29 @@ def format_timestamp(iso: str) -> str:
     except ValueError:
         return iso
     return f"{format_date(moment.date())} {moment:%H:%M} UTC"
+
+
+def _moment(text: str) -> str:
+    """ "Mon 23 Nov 06:04" from an ISO time, in the zone it was written in."""
+    moment = datetime.fromisoformat(text)
+    return f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]} {moment:%H:%M}"
+
+
+def format_freshness(freshness: Freshness | None) -> str:
+    """ "Data as of Mon 23 Nov 06:04 · next refresh Mon 30 Nov 06:00 · …"; "" without runs."""
+    if freshness is None:
+        return ""
+    parts = []
+    if freshness.last_status == "failed":
+        parts.append("Last refresh failed")
+    parts.append(
+        f"Data as of {_moment(freshness.data_as_of)}" if freshness.data_as_of else "Not refreshed"
+    )
+    for label, value in (
+        ("explanations due", freshness.explanations_due),
+        ("meeting", freshness.meeting),
+        ("next refresh", freshness.next_refresh),
+    ):
+        if value:
+            parts.append(f"{label} {_moment(value)}")
+    return " \u00b7 ".join(parts)

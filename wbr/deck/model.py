@@ -196,6 +196,18 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class Freshness:
+    """How fresh the deck's data is, and what the schedule does next (ISO 8601 times)."""
+
+    data_as_of: str | None  # when the newest successful refresh finished (UTC)
+    last_status: str | None  # the newest refresh's outcome: "succeeded", "failed", …
+    last_error: str | None  # its error, when it failed: the deck shows the last good data
+    next_refresh: str | None  # the schedule's next fire time, in its time zone
+    explanations_due: str | None  # the deadline for this week's explanations
+    meeting: str | None  # this week's meeting
+
+
+@dataclass(frozen=True, slots=True)
 class Deck:
     title: str
     project: str
@@ -206,6 +218,7 @@ class Deck:
     currency_symbol: str
     generated_at: str  # ISO timestamp of the stored values the deck was built from
     sections: tuple[Section, ...]
+    freshness: Freshness | None = None  # None: no refresh was ever recorded
 
     @property
     def charts(self) -> tuple[Chart, ...]:

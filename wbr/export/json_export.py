@@ -16,6 +16,7 @@ from wbr.deck.model import (
     Change,
     Chart,
     Deck,
+    Freshness,
     MetricTable,
     NoteRevision,
     PlanBox,
@@ -204,6 +205,7 @@ def deck_from_dict(body: dict[str, Any]) -> Deck:
         monthly_view=body["monthly_view"],
         currency_symbol=body["currency_symbol"],
         generated_at=body["generated_at"],
+        freshness=Freshness(**body["freshness"]) if body.get("freshness") else None,
         sections=tuple(
             Section(title=section["title"], charts=tuple(_chart(c) for c in section["charts"]))
             for section in body["sections"]

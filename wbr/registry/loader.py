@@ -18,6 +18,7 @@ from wbr.errors import ConfigError
 from wbr.registry.access import Access, PersonEntry
 from wbr.registry.models import Deck, Metric, Project, Registry, Source
 from wbr.registry.problems import Level, Problem, errors
+from wbr.registry.ritual import Notifications, Schedule, recipient_problems
 from wbr.registry.rules import RegistryDraft, check_cross_references
 from wbr.registry.sources import source_model
 from wbr.registry.yaml_source import (
@@ -28,7 +29,16 @@ from wbr.registry.yaml_source import (
     read_yaml_quickly,
 )
 
-TOP_LEVEL_KEYS = ("project", "people", "access", "sources", "metrics", "deck")
+TOP_LEVEL_KEYS = (
+    "project",
+    "people",
+    "access",
+    "schedule",
+    "notifications",
+    "sources",
+    "metrics",
+    "deck",
+)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -149,6 +159,14 @@ def parse_document(doc: YamlDocument) -> LoadResult:
 
     access, found = _validate(Access, data.get("access") or {}, ("access",), "access", doc)
     problems += found
+    schedule: Schedule | None = None
+    if data.get("schedule") is not None:
+        schedule, found = _validate(Schedule, data["schedule"], ("schedule",), "schedule", doc)
+        problems += found
+    notifications, found = _validate(
+        Notifications, data.get("notifications") or {}, ("notifications",), "notifications", doc
+    )
+    problems += found
     people: list[tuple[int, PersonEntry]] = []
     raw_people = data.get("people") or []
     if not isinstance(raw_people, list):
@@ -227,8 +245,19 @@ def parse_document(doc: YamlDocument) -> LoadResult:
         people_listed="people" in data,
     )
     problems += check_cross_references(draft)
+    if notifications is not None:
+        problems += recipient_problems(
+            notifications, {person.key for _, person in people}, doc.file, doc.locations
+        )
     problems.sort(key=lambda p: (p.line or 0, p.level != Level.ERROR))
-    if errors(problems) or project is None or deck is None or access is None:
+    if (
+        errors(problems)
+        or project is None
+        or deck is None
+        or access is None
+        or notifications is None
+        or (schedule is None and data.get("schedule") is not None)
+    ):
         return LoadResult(doc.file, None, problems)
     registry = Registry(
         project=project,
@@ -237,6 +266,8 @@ def parse_document(doc: YamlDocument) -> LoadResult:
         deck=deck,
         people=tuple(person for _, person in people),
         access=access,
+        schedule=schedule,
+        notifications=notifications,
     )
     return LoadResult(doc.file, registry, problems)
 

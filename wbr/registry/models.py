@@ -28,6 +28,7 @@ from wbr.registry.aggregations import (
 from wbr.registry.anomaly_settings import AnomalySettings, KnownEvent
 from wbr.registry.base import NAME_PATTERN, StrictModel
 from wbr.registry.formula import formula_references
+from wbr.registry.ritual import Notifications, Schedule
 from wbr.registry.sources import CsvSource, Source
 
 
@@ -186,6 +187,8 @@ class Registry(StrictModel):
     deck: Deck
     people: tuple[PersonEntry, ...] = ()  # the directory of owners (wbr/registry/access.py)
     access: Access = Access()
+    schedule: Schedule | None = None  # the weekly job (wbr/registry/ritual.py); None: by hand
+    notifications: Notifications = Notifications()
 
     def metric(self, name: str) -> Metric:
         for metric in self.metrics:

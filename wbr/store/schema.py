@@ -272,3 +272,64 @@ audit_log = Table(
     Column("detail", Text, nullable=True),
     Index("ix_audit_log_at", "at"),
 )
+
+
+# Added in 0006: the weekly ritual (wbr/schedule, wbr/notify).
+# Every run of a scheduled job: `scheduled_for` is the fire time it stands for, so a
+# refresh is run once per fire time whoever runs it, and a retry is a new attempt row.
+SCHEDULED_RUN_STATUSES = ("running", "succeeded", "failed", "interrupted", "missed")
+
+scheduled_runs = Table(
+    "scheduled_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(32), nullable=False),  # "refresh"
+    Column("scheduled_for", DateTime(timezone=True), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("trigger", String(16), nullable=False),  # "schedule" or "manual"
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),  # one of SCHEDULED_RUN_STATUSES
+    Column("error", Text, nullable=True),
+    Column("summary", Text, nullable=True),  # JSON: rows loaded per source, values, flags
+    Column("week_ending", Date, nullable=True),  # the deck's week once the refresh finished
+    Column("pid", Integer, nullable=True),
+    Column("host", String(255), nullable=True),
+    Index("ix_scheduled_runs_job_scheduled_for", "job", "scheduled_for"),
+)
+
+# One row per lock name. A holder renews `expires_at` while it works; a killed holder
+# stops renewing, so its lock is free once it expires (at once on the same host).
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),  # a random token of this acquisition
+    Column("pid", Integer, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per (event, recipient): the unique index makes queuing idempotent, and the
+# status makes sending so: a retry or a rerun finds the row sent and sends nothing.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event", String(300), nullable=False),  # "deck_ready/2026-11-28"
+    Column("kind", String(32), nullable=False),  # a MessageKind
+    Column("channel", String(16), nullable=False),  # "email" or "webhook"
+    Column("recipient", String(320), nullable=False),  # an address or a webhook's name
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),  # JSON: the message's text, links and fields
+    Column("status", String(16), nullable=False),  # one of OUTBOX_STATUSES
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_identity", "event", "channel", "recipient", unique=True),
+    Index("ix_outbox_status", "status"),
+)
