@@ -10,7 +10,7 @@ sees, so tests can compare the page with the model exactly.
 
 A deck may have hundreds of cards of about 170 elements each, so the cards are
 built as plain elements (`dashboards.elements`) and figures as plain dicts
-(`dashboards.figures`); the header and the sections are Dash components.
+(`wbr.deck.figures`); the header and the sections are Dash components.
 benchmarks/page/ times it.
 """
 
@@ -25,10 +25,10 @@ from dash.development.base_component import Component
 from dashboards import ids
 from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
 from dashboards.elements import Child, Element, as_children, element
-from dashboards.figures import six_twelve_figure
 from dashboards.flags import exceptions_summary, flag_strip
 from dashboards.notes_view import MayWrite, never, week_notes
 from dashboards.tables import metric_tables
+from wbr.deck.figures import six_twelve_figure
 from wbr.deck.format import (
     NOT_AVAILABLE,
     format_change,
