@@ -275,6 +275,12 @@ def test_the_pdf_has_every_metric_its_last_week_and_no_split_card(exported: Expo
     # The exceptions summary is the first page, and no card is on it.
     assert format_response_counts(deck.exception_counts) in texts[0]
     for chart in deck.charts:
+        if deck.open_flags(chart):  # each exception with its number, on the first page
+            value = format_value_full(
+                chart.box.last_week, chart.unit, chart.decimals, deck.currency_symbol
+            )
+            assert f"{chart.label} {value}" in texts[0], chart.metric
+    for chart in deck.charts:
         last_week = format_value_full(
             chart.box.last_week, chart.unit, chart.decimals, deck.currency_symbol
         )

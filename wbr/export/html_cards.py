@@ -52,6 +52,7 @@ from wbr.notes.model import METRIC_WEEK
 EXCEPTIONS_TITLE: Final = "Exceptions"
 NO_EXCEPTIONS_TEXT: Final = "No metric moved outside its normal range this week."
 CARD_ID_PREFIX: Final = "card-"
+DOT: Final = " \u00b7 "
 
 
 def attr(value: str) -> str:
@@ -228,6 +229,20 @@ def card_html(chart: Chart, deck: Deck, figure_index: int, labels: dict[str, str
     )
 
 
+def _headline(chart: Chart, currency_symbol: str) -> str:
+    """ "86.5% · WoW −358 bps · YoY −234 bps": the week's number and its two changes."""
+    value = format_value_full(chart.box.last_week, chart.unit, chart.decimals, currency_symbol)
+    changes = []
+    for name, change in (("WoW", chart.box.wow), ("YoY", chart.box.last_week_yoy)):
+        text = format_change(change)
+        tone = sign_tone(text, text_sign(text), chart.direction)
+        changes.append(f'{name} <span class="{tone}">{escape(text)}</span>')
+    return (
+        f'<span class="exception-numbers"><b>{escape(value)}</b>'
+        f"{''.join(DOT + change for change in changes)}</span>"
+    )
+
+
 def exceptions_html(deck: Deck) -> str:
     """The exceptions of the week, first in the deck: each open flag with its owner and note."""
     heading = format_response_counts(deck.exception_counts)
@@ -244,6 +259,7 @@ def exceptions_html(deck: Deck) -> str:
             f'data-metric="{attr(chart.metric)}">'
             f'<div class="exception-head"><a href="#{attr(card_id(chart.metric))}" '
             f'class="exception-link {tone}">{escape(chart.label)}</a>'
+            f"{_headline(chart, deck.currency_symbol)}"
             f'<span class="exception-owner">{escape(chart.owner)} \u00b7 {escape(response)}</span>'
             f'</div><ul class="flag-strip">{lines}</ul></li>'
         )
