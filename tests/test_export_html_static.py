@@ -8,14 +8,18 @@ the box, the tables and the flag strips are compared cell by cell.
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from dashboards.flags import flag_strip
 from dashboards.layout import box_table
 from dashboards.tables import metric_tables
 from tests.deck_fixtures import sample_deck
-from wbr.export import deck_to_html
+from wbr.export import PdfExportError, deck_to_html, export_pdf
 from wbr.export.html_cards import box_html, card_html, flag_html, table_html
+from wbr.export.pdf import CHROMIUM_ENV
 
 
 class _Texts(HTMLParser):
@@ -141,3 +145,12 @@ def _all_cells(html: str) -> list[str]:
     parser = Cells()
     parser.feed(html)
     return parser.cells
+
+
+def test_a_missing_chromium_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "no-such-chromium"))
+    with pytest.raises(PdfExportError, match=f"no-such-chromium.*{CHROMIUM_ENV}"):
+        export_pdf(sample_deck(), tmp_path / "deck.pdf")
+    assert not (tmp_path / "deck.pdf").exists()
