@@ -33,6 +33,7 @@ from tests.browser_support import (
 from tests.deck_fixtures import sample_deck
 from wbr.deck.figures import six_twelve_figure
 from wbr.deck.format import (
+    format_exception_count,
     format_flag_badge,
     format_response_counts,
     format_value_full,
@@ -280,6 +281,17 @@ def test_the_pdf_has_every_metric_its_last_week_and_no_split_card(exported: Expo
                 chart.box.last_week, chart.unit, chart.decimals, deck.currency_symbol
             )
             assert f"{chart.label} {value}" in texts[0], chart.metric
+    # Every later page starts with a section title or a card's label, never mid-card.
+    # (pdftotext reads the header's right-hand part wherever it falls: it is taken out.)
+    header = f"{deck.title} \u00b7 {week} "
+    exceptions = format_exception_count(deck.exception_counts.total) + " "
+    page_starts = tuple(s.title.upper() for s in deck.sections) + tuple(
+        f"{c.label} " for c in deck.charts
+    )
+    for number, text in enumerate(texts[1:], start=2):
+        assert text.startswith(header), (number, text[:120])
+        body = text[len(header) :].replace(exceptions, "", 1)
+        assert body.startswith(page_starts), (number, body[:120])
     for chart in deck.charts:
         last_week = format_value_full(
             chart.box.last_week, chart.unit, chart.decimals, deck.currency_symbol
