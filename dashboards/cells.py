@@ -7,16 +7,15 @@ model exactly. A change is coloured by whether it is good for the metric.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
-from wbr.deck.format import NOT_AVAILABLE, change_sign, format_change
-from wbr.deck.model import Change
-
-LOWER_IS_BETTER: Final = "lower_is_better"
-TONE_GOOD: Final = "change-good"
-TONE_BAD: Final = "change-bad"
-TONE_FLAT: Final = "change-flat"
-TONE_NA: Final = "change-na"
+from wbr.deck.tones import LOWER_IS_BETTER as LOWER_IS_BETTER
+from wbr.deck.tones import TONE_BAD as TONE_BAD
+from wbr.deck.tones import TONE_FLAT as TONE_FLAT
+from wbr.deck.tones import TONE_GOOD as TONE_GOOD
+from wbr.deck.tones import TONE_NA as TONE_NA
+from wbr.deck.tones import change_tone as change_tone
+from wbr.deck.tones import sign_tone as sign_tone
 
 
 def raw_attribute(value: float | None) -> str:
@@ -27,18 +26,3 @@ def raw_attribute(value: float | None) -> str:
 def data_attributes(attributes: dict[str, str]) -> dict[str, Any]:
     """`data-*` attributes as keyword arguments (Dash accepts them as wildcard props)."""
     return dict(attributes)
-
-
-def sign_tone(text: str, sign: int, direction: str) -> str:
-    """The CSS class of a formatted change or difference whose reading sign is `sign`."""
-    if text == NOT_AVAILABLE:
-        return TONE_NA
-    if sign == 0:
-        return TONE_FLAT
-    improving = sign < 0 if direction == LOWER_IS_BETTER else sign > 0
-    return TONE_GOOD if improving else TONE_BAD
-
-
-def change_tone(change: Change, direction: str) -> str:
-    """The CSS class of a change: good (green), bad (red), flat, or N/A (grey)."""
-    return sign_tone(format_change(change), change_sign(change), direction)

@@ -5,7 +5,7 @@ newest first, one line per flag: a badge ("⚠ Exception", "▲ Exception" or
 "Explained: <event>"), the week, the detector's sentence and the drivers of the
 change. The deck header names the metrics with an open flag in the deck's week
 and links to their cards, so the meeting can go straight to them. The chart's
-rings (`dashboards.figures`) use the same tones.
+rings (`wbr.deck.figures`) use the same tones.
 """
 
 from __future__ import annotations
@@ -19,43 +19,22 @@ from dashboards import ids
 from dashboards.cells import data_attributes
 from dashboards.elements import Element, element
 from dashboards.notes_view import EXPLAIN_LABEL, annotation_block, explain_button
+from wbr.deck.flag_marks import (
+    FLAG_BAD,
+    FLAG_GOOD,
+    flag_tone,
+    newest_first,
+    week_label,
+)
 from wbr.deck.format import (
-    EXPLAINED,
-    format_date,
     format_drivers,
     format_flag_badge,
     format_response_counts,
 )
-from wbr.deck.model import AnomalyNote, Chart, Deck, SeriesPoint
+from wbr.deck.model import AnomalyNote, Chart, Deck
 from wbr.notes.model import NoteTarget
 
-# A flag's tone: red for an open bad move, green for a good one, grey once explained.
-FLAG_BAD: Final = "flag-bad"
-FLAG_GOOD: Final = "flag-good"
-FLAG_EXPLAINED: Final = "flag-explained"
 SUMMARY_SEPARATOR: Final = ", "
-
-
-def flag_tone(note: AnomalyNote) -> str:
-    """The CSS class (and ring colour) of a flag: explained, else bad or good."""
-    if note.status == EXPLAINED:
-        return FLAG_EXPLAINED
-    return FLAG_BAD if note.is_bad else FLAG_GOOD
-
-
-def flagged_point(chart: Chart, note: AnomalyNote) -> SeriesPoint | None:
-    """The chart's week that `note` flags; None when the week is not among the six shown."""
-    return next((point for point in chart.weeks if point.end == note.week_ending), None)
-
-
-def week_label(chart: Chart, note: AnomalyNote) -> str:
-    """ "wk 38" as the chart labels the week, or "w/e Sat 25 Sep 2021" when it is not shown."""
-    point = flagged_point(chart, note)
-    return point.label if point is not None else f"w/e {format_date(note.week_ending)}"
-
-
-def newest_first(chart: Chart) -> list[AnomalyNote]:
-    return sorted(chart.anomalies, key=lambda note: note.week_ending, reverse=True)
 
 
 def _severity_title(note: AnomalyNote) -> str:

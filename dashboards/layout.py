@@ -10,7 +10,7 @@ sees, so tests can compare the page with the model exactly.
 
 A deck may have hundreds of cards of about 170 elements each, so the cards are
 built as plain elements (`dashboards.elements`) and figures as plain dicts
-(`dashboards.figures`); the header and the sections are Dash components.
+(`wbr.deck.figures`); the header and the sections are Dash components.
 benchmarks/page/ times it.
 """
 
@@ -25,11 +25,13 @@ from dash.development.base_component import Component
 from dashboards import ids
 from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
 from dashboards.elements import Child, Element, as_children, element
-from dashboards.figures import six_twelve_figure
 from dashboards.flags import exceptions_summary, flag_strip
 from dashboards.notes_view import MayWrite, never, week_notes
 from dashboards.tables import metric_tables
+from wbr.deck.figures import six_twelve_figure
+from wbr.deck.format import BOX_COLUMNS as BOX_COLUMNS
 from wbr.deck.format import (
+    BOX_GROUP_STARTS,
     NOT_AVAILABLE,
     format_change,
     format_difference,
@@ -38,26 +40,10 @@ from wbr.deck.format import (
     format_week_heading,
     text_sign,
 )
+from wbr.deck.format import PLAN_COLUMNS as PLAN_COLUMNS
+from wbr.deck.format import PLAN_LABEL as PLAN_LABEL
 from wbr.deck.model import BoxTotals, Change, Chart, Deck, PlanBox, PlanVariance, Section
 
-# The nine numbers of the box, in the order the reference decks print them.
-BOX_COLUMNS: Final = (
-    ("last_week", "Last Wk"),
-    ("wow", "WoW"),
-    ("last_week_yoy", "YoY"),
-    ("mtd", "MTD"),
-    ("mtd_yoy", "YoY"),
-    ("qtd", "QTD"),
-    ("qtd_yoy", "YoY"),
-    ("ytd", "YTD"),
-    ("ytd_yoy", "YoY"),
-)
-# Where each of the box's four periods starts: a rule sets the groups apart.
-BOX_GROUP_STARTS: Final = frozenset({"mtd", "qtd", "ytd"})
-# The "vs Plan" row: a label under "Last Wk", then each period's variance in percent,
-# right-aligned under that period's YoY (the last week's spans WoW and YoY).
-PLAN_LABEL: Final = "vs Plan"
-PLAN_COLUMNS: Final = (("last_week", 2), ("mtd", 2), ("qtd", 2), ("ytd", 2))
 NO_PLAN_TITLE: Final = "No plan for this period"
 DECK_NOTE: Final = (
     "Controllable inputs come first, then the outputs they drive. "

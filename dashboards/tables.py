@@ -17,11 +17,10 @@ from dashboards import ids
 from dashboards.cells import TONE_NA, raw_attribute, sign_tone
 from dashboards.elements import HTML_NAMESPACE, Element, element
 from wbr.deck.format import CHANGE_KINDS, NOT_AVAILABLE, format_cell, text_sign
+from wbr.deck.format import DIFFERENCE_ROWS as DIFFERENCE_ROWS
 from wbr.deck.model import Chart, MetricTable, TableRow
 
 TABLES_SUMMARY: Final = "Tables: 6 weeks \u00b7 12 months"
-# Rows of kind "value" that are differences (actual − plan): shown signed, coloured.
-DIFFERENCE_ROWS: Final = frozenset({"Vs plan"})
 # Columns that total a period to date; a rule sets them apart from the weeks.
 TO_DATE_COLUMNS: Final = frozenset({"QTD", "YTD"})
 ACTUAL_ROW: Final = "Actual"

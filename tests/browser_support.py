@@ -21,7 +21,9 @@ from werkzeug.serving import make_server
 from dashboards import ids
 from dashboards.app import DeckSource, create_app
 from dashboards.cells import raw_attribute
-from dashboards.figures import (
+from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL
+from dashboards.tables import DIFFERENCE_ROWS, TABLES_SUMMARY
+from wbr.deck.figures import (
     CY_MONTHS,
     CY_WEEKS,
     FLAG_BANDS,
@@ -31,8 +33,6 @@ from dashboards.figures import (
     PY_MONTHS,
     PY_WEEKS,
 )
-from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL
-from dashboards.tables import DIFFERENCE_ROWS, TABLES_SUMMARY
 from wbr.deck.format import (
     OPEN,
     format_cell,

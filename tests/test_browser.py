@@ -26,8 +26,8 @@ from browser_support import (
 from deck_fixtures import SampleSource, sample_deck
 
 from dashboards import ids
-from dashboards.figures import FLAG_COLORS, FLAGS
-from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED
+from wbr.deck.figures import FLAG_COLORS, FLAGS
+from wbr.deck.flag_marks import FLAG_BAD, FLAG_EXPLAINED
 from wbr.deck.format import format_date
 
 SCREENSHOT_ENV = "WBR_DECK_SCREENSHOT"

@@ -17,7 +17,10 @@ from dashboards import ids
 from dashboards.app import create_app
 from dashboards.cells import TONE_BAD, TONE_FLAT, TONE_GOOD, TONE_NA, change_tone, raw_attribute
 from dashboards.elements import element
-from dashboards.figures import (
+from dashboards.flags import exceptions_summary, flag_strip
+from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL, deck_layout
+from dashboards.tables import COLUMNS_PROPERTY, DIFFERENCE_ROWS, TABLES_SUMMARY, metric_tables
+from wbr.deck.figures import (
     CY_MONTHS,
     CY_WEEKS,
     FLAG_BANDS,
@@ -33,9 +36,7 @@ from dashboards.figures import (
     SixTwelveFigure,
     six_twelve_figure,
 )
-from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD, exceptions_summary, flag_strip
-from dashboards.layout import BOX_COLUMNS, PLAN_COLUMNS, PLAN_LABEL, deck_layout
-from dashboards.tables import COLUMNS_PROPERTY, DIFFERENCE_ROWS, TABLES_SUMMARY, metric_tables
+from wbr.deck.flag_marks import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD
 from wbr.deck.format import format_cell, format_value
 from wbr.deck.model import AnomalyNote, BoxTotals, Change, Chart, Deck, PlanBox, Section
 

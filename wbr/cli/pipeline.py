@@ -20,6 +20,7 @@ from wbr.cli.common import (
 )
 from wbr.cli.detect import run_detection
 from wbr.cli.sources import run_ingest
+from wbr.deck.model import Deck
 
 # The demo accounts' password, when a fixed one is wanted (tests, a screen recording).
 DEMO_PASSWORD_ENV = "WBR_DEMO_PASSWORD"
@@ -80,16 +81,20 @@ def refresh(registry_file: Path, database_url: str | None) -> None:
     click.echo(f"refreshed: {describe_summary(run.summary)}")
 
 
+EXPORT_FORMATS = ("json", "html", "pdf")
+PAPERS = ("A4", "Letter")  # as wbr.export.pdf.PAPERS, without importing it for --help
+
+
 @click.command()
 @registry_option
 @database_option
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(["json"]),
+    type=click.Choice(EXPORT_FORMATS),
     default="json",
     show_default=True,
-    help="Output format (see docs/deck-json.md).",
+    help="json (docs/deck-json.md), html (one self-contained file) or pdf (docs/exports.md).",
 )
 @click.option("--week-ending", default=None, help="The deck's week (YYYY-MM-DD); default: latest.")
 @click.option(
@@ -97,7 +102,14 @@ def refresh(registry_file: Path, database_url: str | None) -> None:
     "-o",
     type=click.Path(path_type=Path),
     default=None,
-    help="File to write; default: standard output.",
+    help="File to write; default: standard output (json, html; pdf needs a file).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(PAPERS),
+    default="A4",
+    show_default=True,
+    help="Paper size of the PDF.",
 )
 @reports_errors
 def export(
@@ -106,20 +118,38 @@ def export(
     export_format: str,
     week_ending: str | None,
     output: Path | None,
+    paper: str,
 ) -> None:
-    """Write the deck for one week from the stored values."""
-    from wbr.deck.build import build_deck
-    from wbr.export import deck_to_json, write_deck_json
+    """Write the deck for one week from the stored values: as JSON, HTML or PDF.
 
+    The HTML file carries its styles, plotly.js and every chart, so it opens with
+    the network off; the PDF is that page printed by headless Chromium.
+    """
+    from wbr.deck.build import build_deck
+
+    if export_format == "pdf" and output is None:
+        raise click.UsageError("--format pdf writes a file: name it with --output deck.pdf")
     workspace = open_project(registry_file, database_url)
     deck = build_deck(
         workspace.engine, workspace.registry, parse_week(week_ending), workspace.raw_engine
     )
     if output is None:
-        click.echo(deck_to_json(deck), nl=False)
+        click.echo(_deck_text(deck, export_format), nl=False)
+        return
+    if export_format == "pdf":
+        from wbr.export import export_pdf
+
+        export_pdf(deck, output, paper=paper)
     else:
-        write_deck_json(deck, output)
-        click.echo(f"wrote the deck for the week ending {deck.week_ending} to {output}", err=True)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(_deck_text(deck, export_format), encoding="utf-8")
+    click.echo(f"wrote the deck for the week ending {deck.week_ending} to {output}", err=True)
+
+
+def _deck_text(deck: Deck, export_format: str) -> str:
+    from wbr.export import deck_to_html, deck_to_json
+
+    return deck_to_html(deck) if export_format == "html" else deck_to_json(deck)
 
 
 @click.command()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import Final
 
 from wbr.deck.model import AnomalyNote, Change, ExceptionCounts, Freshness
 
@@ -54,6 +55,27 @@ EXCEPTION_GOOD = "\u25b2 Exception"  # a good move is still outside the normal r
 EXPLAINED_BADGE = "Explained"
 DRIVERS_PREFIX = "Drivers: "
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# The nine numbers of the box, in the order the reference decks print them.
+BOX_COLUMNS: Final = (
+    ("last_week", "Last Wk"),
+    ("wow", "WoW"),
+    ("last_week_yoy", "YoY"),
+    ("mtd", "MTD"),
+    ("mtd_yoy", "YoY"),
+    ("qtd", "QTD"),
+    ("qtd_yoy", "YoY"),
+    ("ytd", "YTD"),
+    ("ytd_yoy", "YoY"),
+)
+# Where each of the box's four periods starts: a rule sets the groups apart.
+BOX_GROUP_STARTS: Final = frozenset({"mtd", "qtd", "ytd"})
+# The "vs Plan" row: a label under "Last Wk", then each period's variance in percent,
+# right-aligned under that period's YoY (the last week's spans WoW and YoY).
+PLAN_LABEL: Final = "vs Plan"
+PLAN_COLUMNS: Final = (("last_week", 2), ("mtd", 2), ("qtd", 2), ("ytd", 2))
+# Rows of kind "value" that are differences (actual − plan): shown signed, coloured.
+DIFFERENCE_ROWS: Final = frozenset({"Vs plan"})
 
 
 def _signed(magnitude_text: str, negative: bool) -> str:

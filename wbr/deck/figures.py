@@ -20,7 +20,7 @@ The figure is a plain dict (`{"data": [...], "layout": {...}}`), which `dcc.Grap
 takes as it is: building `plotly.graph_objects` validates every property, about
 40 ms a chart, which a deck of hundreds of metrics cannot afford. The layout's
 parts and the defaults that used to come from Plotly's template are in
-`dashboards.figure_parts`.
+`wbr.deck.figure_parts`.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final, TypedDict
 
-from dashboards.figure_parts import GAP_LABEL as GAP_LABEL
-from dashboards.figure_parts import TEMPLATE_BAR_LINE_COLOR, figure_layout
-from dashboards.flags import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD, flag_tone, flagged_point
+from wbr.deck.figure_parts import GAP_LABEL as GAP_LABEL
+from wbr.deck.figure_parts import TEMPLATE_BAR_LINE_COLOR, figure_layout
+from wbr.deck.flag_marks import FLAG_BAD, FLAG_EXPLAINED, FLAG_GOOD, flag_tone, flagged_point
 from wbr.deck.format import format_value
 from wbr.deck.model import AnomalyNote, Chart, SeriesPoint
 

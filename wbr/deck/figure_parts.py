@@ -1,4 +1,4 @@
-"""The layout of the 6-12 chart (`dashboards.figures`): axes, legend, fonts, the gap's rule.
+"""The layout of the 6-12 chart (`wbr.deck.figures`): axes, legend, fonts, the gap's rule.
 
 `plotly.graph_objects.Figure` used to embed Plotly's default template ("plotly",
 7 KB of JSON a chart) in every layout. The few of its values that these charts use
