@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.browser_support import (
+from browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     RENDER_TIMEOUT_MS,
@@ -30,7 +29,8 @@ from tests.browser_support import (
     expected_box,
     expected_tables,
 )
-from tests.deck_fixtures import sample_deck
+from deck_fixtures import sample_deck
+
 from wbr.deck.figures import six_twelve_figure
 from wbr.deck.format import (
     format_exception_count,

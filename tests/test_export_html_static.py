@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deck_fixtures import sample_deck
 
 from dashboards.flags import flag_strip
 from dashboards.layout import box_table
 from dashboards.tables import metric_tables
-from tests.deck_fixtures import sample_deck
 from wbr.export import PdfExportError, deck_to_html, export_pdf
 from wbr.export.html_cards import box_html, card_html, flag_html, table_html
 from wbr.export.pdf import CHROMIUM_ENV
