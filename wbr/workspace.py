@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from typing import TYPE_CHECKING
 
 from wbr.errors import ConfigError
-from wbr.registry.loader import load_registry
-from wbr.registry.models import Registry
-from wbr.store import create_store_engine, describe_url, migrate, resolve_database_url
-from wbr.store.engine import resolve_raw_database_url, uses_default_store
+
+if TYPE_CHECKING:  # imported when a workspace is opened, so that `wbr --help` starts fast
+    from sqlalchemy.engine import Engine
+
+    from wbr.registry.models import Registry
 
 DEFAULT_REGISTRY_FILE = Path("metrics.yaml")
 
@@ -51,6 +50,18 @@ def open_workspace(
     is given; else, with the default SQLite store, into `.wbr/raw.duckdb` beside
     it, and with a store the user named, into that store.
     """
+    from sqlalchemy.exc import OperationalError
+
+    from wbr.registry.loader import load_registry
+    from wbr.store.engine import (
+        create_store_engine,
+        describe_url,
+        resolve_database_url,
+        resolve_raw_database_url,
+        uses_default_store,
+    )
+    from wbr.store.migration import migrate
+
     registry_file = registry_file.resolve()
     if not registry_file.is_file():
         raise ConfigError(

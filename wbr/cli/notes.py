@@ -8,8 +8,6 @@ import click
 
 from wbr.cli.common import database_option, open_project, registry_option, reports_errors
 from wbr.cli.users import cli_actor
-from wbr.notes.store import all_notes, delete_note, restore_note
-from wbr.notes.transfer import export_notes, import_notes
 
 
 @click.group()
@@ -25,6 +23,8 @@ def notes() -> None:
 def list_(deleted: bool, registry_file: Path, database_url: str | None) -> None:
     """One line per note: id, target, status, revision, author."""
     workspace = open_project(registry_file, database_url)
+    from wbr.notes.store import all_notes
+
     for note in all_notes(workspace.engine, include_deleted=True):
         if note.deleted != deleted:
             continue
@@ -43,6 +43,8 @@ def list_(deleted: bool, registry_file: Path, database_url: str | None) -> None:
 def export(path: Path, registry_file: Path, database_url: str | None) -> None:
     """Write every note with its history (deleted ones too) to PATH as JSON."""
     workspace = open_project(registry_file, database_url)
+    from wbr.notes.transfer import export_notes
+
     count = export_notes(workspace.engine, path)
     click.echo(f"wrote {count} note(s) to {path}")
 
@@ -55,6 +57,8 @@ def export(path: Path, registry_file: Path, database_url: str | None) -> None:
 def import_(path: Path, registry_file: Path, database_url: str | None) -> None:
     """Add the notes and revisions in PATH that the store lacks (twice changes nothing)."""
     workspace = open_project(registry_file, database_url)
+    from wbr.notes.transfer import import_notes
+
     counts = import_notes(workspace.engine, path, cli_actor())
     click.echo(
         f"imported {counts.notes_created} new note(s) and {counts.revisions_added} "
@@ -70,6 +74,8 @@ def import_(path: Path, registry_file: Path, database_url: str | None) -> None:
 def delete(note_id: int, registry_file: Path, database_url: str | None) -> None:
     """Soft-delete note NOTE_ID (hidden from the deck, kept with its history)."""
     workspace = open_project(registry_file, database_url)
+    from wbr.notes.store import delete_note
+
     delete_note(workspace.engine, note_id, cli_actor())
     click.echo(f"deleted note {note_id}; `wbr notes restore {note_id}` brings it back")
 
@@ -82,6 +88,8 @@ def delete(note_id: int, registry_file: Path, database_url: str | None) -> None:
 def restore(note_id: int, registry_file: Path, database_url: str | None) -> None:
     """Bring back a deleted note NOTE_ID (`wbr notes list --deleted` shows them)."""
     workspace = open_project(registry_file, database_url)
+    from wbr.notes.store import restore_note
+
     note = restore_note(workspace.engine, note_id, cli_actor())
     click.echo(f"restored note {note_id} on {note.target.describe()}")
 

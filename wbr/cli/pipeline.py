@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +21,9 @@ from wbr.cli.common import (
 )
 from wbr.cli.detect import run_detection
 from wbr.cli.sources import run_ingest
-from wbr.deck.model import Deck
+
+if TYPE_CHECKING:
+    from wbr.deck.model import Deck
 
 # The demo accounts' password, when a fixed one is wanted (tests, a screen recording).
 DEMO_PASSWORD_ENV = "WBR_DEMO_PASSWORD"

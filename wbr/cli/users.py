@@ -6,16 +6,18 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from wbr.cli.common import database_option, open_project, registry_option, reports_errors
 from wbr.errors import AccessError
-from wbr.people import accounts
 from wbr.people.passwords import MIN_PASSWORD_LENGTH
 from wbr.people.roles import Role
-from wbr.registry.models import Registry
 from wbr.workspace import Workspace
+
+if TYPE_CHECKING:
+    from wbr.registry.models import Registry
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -92,6 +94,8 @@ def add(
     database_url: str | None,
 ) -> None:
     """Add the person KEY, asking for their password."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     listed = workspace.registry.person(key)
     password = None if no_password else read_password(password_env, f"Password for {key}")
@@ -113,6 +117,8 @@ def add(
 @reports_errors
 def list_(registry_file: Path, database_url: str | None) -> None:
     """List everyone with their role, and metric owners without an account."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     found = accounts.list_accounts(workspace.engine)
     handed = accounts.delegates(workspace.engine)
@@ -146,6 +152,8 @@ def list_(registry_file: Path, database_url: str | None) -> None:
 @reports_errors
 def set_role(key: str, role: str, registry_file: Path, database_url: str | None) -> None:
     """Give KEY the ROLE viewer, owner or admin (their sessions end)."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     accounts.set_role(workspace.engine, key, Role(role), cli_actor())
     click.echo(f"{key} is now {role}")
@@ -158,6 +166,8 @@ def set_role(key: str, role: str, registry_file: Path, database_url: str | None)
 @reports_errors
 def disable(key: str, registry_file: Path, database_url: str | None) -> None:
     """Stop KEY from signing in; their open sessions end at once. Their notes stay."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     accounts.set_active(workspace.engine, key, False, cli_actor())
     click.echo(f"disabled {key}")
@@ -170,6 +180,8 @@ def disable(key: str, registry_file: Path, database_url: str | None) -> None:
 @reports_errors
 def enable(key: str, registry_file: Path, database_url: str | None) -> None:
     """Let a disabled KEY sign in again."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     accounts.set_active(workspace.engine, key, True, cli_actor())
     click.echo(f"enabled {key}")
@@ -185,6 +197,8 @@ def reset_password(
     key: str, password_env: str | None, registry_file: Path, database_url: str | None
 ) -> None:
     """Set a new password for KEY; lifts a lockout and ends their sessions."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     password = read_password(password_env, f"New password for {key}")
     accounts.set_password(workspace.engine, key, password, cli_actor())
@@ -202,6 +216,8 @@ def delegate(
     metric: str, key: str, remove: bool, registry_file: Path, database_url: str | None
 ) -> None:
     """Let KEY write on METRIC as its owner does (or, with --remove, no longer)."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     workspace = open_project(registry_file, database_url)
     _known_metric(workspace.registry, metric)
     if remove:
@@ -214,6 +230,8 @@ def delegate(
 
 def sync_people(workspace: Workspace, actor: str) -> list[str]:
     """Accounts (no password yet) for everyone under `people:` who has none; their keys."""
+    from wbr.people import accounts  # SQLAlchemy: only when run
+
     existing = {account.person.key for account in accounts.list_accounts(workspace.engine)}
     added = []
     for person in workspace.registry.people:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -29,6 +28,9 @@ from wbr.registry.aggregations import (
 from wbr.registry.models import Metric
 from wbr.registry.sources import ColumnType
 from wbr.store.raw import table_schema
+
+if TYPE_CHECKING:  # pandas when days are read: the deck imports this package without it
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,8 @@ def daily_series(
         .group_by(day)
         .order_by(day)
     )
+    import pandas as pd
+
     frame = pd.DataFrame(conn.execute(query).mappings().all())
     if frame.empty:
         return {}

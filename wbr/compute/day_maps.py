@@ -17,15 +17,18 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from wbr.registry.sources import ColumnType
 from wbr.store.raw import insert_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RANGE_COLUMN = "wbr_rid"  # prefixed: they share a query with the raw table's columns
 DAY_COLUMN = "wbr_day"
@@ -90,4 +93,6 @@ def _frame(ranges: Ranges) -> pd.DataFrame:
     ordinals = np.repeat(starts, lengths) + offsets
     epoch = date(1970, 1, 1).toordinal()
     days = (ordinals - epoch).astype("datetime64[D]")
+    import pandas as pd  # only when a computation runs: the deck imports this module
+
     return pd.DataFrame({RANGE_COLUMN: rids, DAY_COLUMN: pd.to_datetime(days)})

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from wbr.errors import AccessError
 
 HASH_METHOD: Final = "scrypt"
@@ -29,10 +27,14 @@ class WeakPassword(AccessError):
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    from werkzeug.security import generate_password_hash  # not needed for `wbr --help`
+
     return generate_password_hash(password, method=HASH_METHOD)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
+    from werkzeug.security import check_password_hash
+
     return check_password_hash(password_hash, password)

@@ -9,14 +9,17 @@ division by zero gives NaN (shown as N/A), never an error or infinity.
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported when a formula is evaluated: validating needs none
+    import numpy as np
 
-_BINARY: dict[type[ast.operator], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    ast.Add: np.add,
-    ast.Sub: np.subtract,
-    ast.Mult: np.multiply,
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
 }
 
 
@@ -71,6 +74,8 @@ def evaluate_formula(expression: str, values: Mapping[str, np.ndarray]) -> np.nd
 
 
 def _evaluate(node: ast.expr, values: Mapping[str, np.ndarray]) -> np.ndarray:
+    import numpy as np
+
     if isinstance(node, ast.Name):
         return np.asarray(values[node.id], dtype=np.float64)
     if isinstance(node, ast.Constant):

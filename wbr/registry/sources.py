@@ -18,8 +18,6 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from wbr.registry.base import NAME_PATTERN, StrictModel
 
@@ -176,6 +174,10 @@ class SqlSource(SourceBase):
     def _no_password(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        # SQLAlchemy only when a registry names a SQL source: `wbr --help` needs none.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(value)
         except ArgumentError:

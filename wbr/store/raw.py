@@ -17,10 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -49,6 +47,10 @@ from wbr.errors import LoadError
 from wbr.registry.sources import ColumnType
 from wbr.store.dialect import bulk_insert, is_duckdb, rename_table
 from wbr.store.schema import RAW_TABLE_PREFIX
+
+if TYPE_CHECKING:  # pandas only where rows are written: `wbr status` reads schemas only
+    import numpy as np
+    import pandas as pd
 
 STAGING_SUFFIX = "__staging"
 REJECTED_SUFFIX = "__rejected"
@@ -230,6 +232,8 @@ def _insert_frame_duckdb(
     row_numbers: np.ndarray[Any, Any] | None,
 ) -> int:
     """DuckDB reads the pandas columns themselves: no Python objects per value."""
+    import pandas as pd
+
     batch = pd.DataFrame({column: frame[column] for column in schema})
     if row_numbers is not None:
         batch[ROW_COLUMN] = row_numbers
@@ -275,6 +279,8 @@ def drop_leftover_staging(engine: Engine, final_name: str) -> None:
 
 def _database_values(series: pd.Series[Any], kind: ColumnType) -> list[Any]:
     """One column as plain Python values the drivers take; missing values are None."""
+    import numpy as np
+
     missing = series.isna().to_numpy()
     if kind is ColumnType.DATE or kind is ColumnType.DATETIME:
         # ISO text: SQLite stores dates as text in exactly this form (SQLAlchemy's

@@ -1,0 +1,93 @@
+"""Start-up: a command imports only what it uses (issue 12).
+
+Every `wbr` command starts a fresh Python process, so a library imported at the top
+of a module the CLI reaches is paid by every command. These tests look at what a
+fresh interpreter has imported (sys.modules), never at how long it took.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from small_project import write_project
+
+from wbr.store.engine import create_store_engine
+from wbr.store.migration import head_revision, migrate, shipped_head
+
+# Detection (scipy, statsmodels) and migrations (Alembic) cost over a second to
+# import; none of them is needed to print help, show status or export a deck.
+HEAVY = ("scipy", "statsmodels", "alembic")
+# Also absent from `import wbr.cli`: pandas (~0.4 s) and the web stack.
+NOT_FOR_HELP = (*HEAVY, "pandas", "dash", "plotly", "duckdb")
+
+
+def _imported_after(code: str, cwd: Path | None = None) -> set[str]:
+    """The top-level packages a fresh interpreter holds after running `code`."""
+    listing = "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    script = f"{code}\nimport json, sys\n{listing}"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=cwd
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_imports_no_heavy_library() -> None:
+    imported = _imported_after("import wbr.cli")
+    assert "click" in imported
+    assert not imported & set(NOT_FOR_HELP), sorted(imported & set(NOT_FOR_HELP))
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\nfrom wbr.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0"
+    )
+    imported = _imported_after(code)
+    assert not imported & set(NOT_FOR_HELP), sorted(imported & set(NOT_FOR_HELP))
+
+
+def _run_command(args: list[str], cwd: Path) -> set[str]:
+    code = (
+        "from wbr.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as e:\n    assert not e.code, e.code"
+    )
+    return _imported_after(code, cwd)
+
+
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small project, ingested and computed once for the tests below."""
+    folder = tmp_path_factory.mktemp("startup")
+    write_project(folder)
+    for command in (["ingest", "--no-progress"], ["compute"]):
+        subprocess.run(
+            [sys.executable, "-m", "wbr.cli", *command], cwd=folder, check=True, capture_output=True
+        )
+    return folder
+
+
+def test_status_and_export_import_neither_detection_nor_migrations(built_project: Path) -> None:
+    for args in (["status"], ["export", "--format", "json", "-o", "deck.json"]):
+        imported = _run_command(args, built_project)
+        assert not imported & set(HEAVY), (args, sorted(imported & set(HEAVY)))
+    assert json.loads((built_project / "deck.json").read_text())["week_ending"]
+
+
+def test_shipped_head_matches_alembic() -> None:
+    """The head read from the version files' text is Alembic's own answer."""
+    assert shipped_head() is not None
+    assert shipped_head() == head_revision()
+
+
+def test_migrate_skips_alembic_only_when_the_store_is_at_head(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine)  # an empty store: Alembic creates every table
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    assert stored == head_revision()
+    migrate(engine)  # at head: a no-op
+    engine.dispose()
