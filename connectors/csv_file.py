@@ -48,7 +48,7 @@ class CsvConnector:
         read_before = 0
         columns: list[str] | None = None
         for path in files:
-            header = self._header(path)
+            header = self.header(path)
             if columns is None:
                 columns = header
             elif set(header) != set(columns):
@@ -80,7 +80,8 @@ class CsvConnector:
             options["sep"] = delimiter
         return options
 
-    def _header(self, path: Path) -> list[str]:
+    def header(self, path: Path) -> list[str]:
+        """The column names of `path`; a `ConnectorError` naming the file if it has none."""
         try:
             header = [str(name) for name in pd.read_csv(path, nrows=0, **self._options()).columns]
         except pd.errors.EmptyDataError:

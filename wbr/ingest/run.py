@@ -11,15 +11,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from connectors.base import Batch, ConnectorError
+from connectors.base import Batch, Connector, ConnectorError
 from connectors.registry import connector_for
 from wbr.errors import ConfigError, LoadError
-from wbr.ingest.load import SourceLoad, plan_load
+from wbr.ingest import duckdb_csv, file_marks
+from wbr.ingest.load import Plan, SourceLoad, plan_load
 from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
 from wbr.ingest.secrets import redact
@@ -123,13 +124,11 @@ def load_source(
         with raw_store.begin() as connection:
             lock_table_loads(connection, table)
             plan = plan_load(connection, name, source, full)
-            load = SourceLoad(connection, name, source, plan, run_id)
-            for item in connector.extract(plan.cutoff):
-                batch = item if isinstance(item, Batch) else Batch(item)
-                load.add(batch)
-                if observer is not None:
-                    observer.advanced(name, len(batch.frame), batch.done)
-            outcome = load.finish()
+            outcome = duckdb_csv.load(connection, name, source, base_dir, plan, full)
+            if outcome is None:
+                outcome = _load_rows(connection, name, source, plan, run_id, connector, observer)
+            elif observer is not None:
+                observer.advanced(name, outcome["rows_read"], 1.0)
             column = source.cursor or source.date_column
             schema = raw.table_schema(connection, table) or {}
             newest = raw.max_value(connection, table, schema, column) if column in schema else None
@@ -165,6 +164,30 @@ def load_source(
         window_start=outcome["window_start"],
         warnings=warnings,
     )
+
+
+def _load_rows(
+    connection: Connection,
+    name: str,
+    source: SourceBase,
+    plan: Plan,
+    run_id: int,
+    connector: Connector,
+    observer: LoadObserver | None,
+) -> dict[str, Any]:
+    """The row-by-row path: the connector's batches typed and checked in pandas."""
+    load = SourceLoad(connection, name, source, plan, run_id)
+    for item in connector.extract(plan.cutoff):
+        batch = item if isinstance(item, Batch) else Batch(item)
+        load.add(batch)
+        if observer is not None:
+            observer.advanced(name, len(batch.frame), batch.done)
+    outcome = load.finish()
+    if raw.commits_in_chunks(connection):
+        # What the file looked like is known only to the DuckDB path: a stale mark
+        # would make its next load append rows this load has already read.
+        file_marks.write_mark(connection, name, None)
+    return outcome
 
 
 def _drop_staging(raw_store: Engine, table: str) -> None:

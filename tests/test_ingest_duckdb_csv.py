@@ -1,0 +1,181 @@
+"""DuckDB reads CSV sources itself, and a refresh reads only what was appended (issue 12).
+
+The DuckDB path must store exactly what the row-by-row (pandas) path stores, leave
+bad rows to that path (so they are still reported with their file and line), and a
+file that only grew must have only its new rows read, giving the table a full reload
+gives; a rewritten file is read whole.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from ingest_support import write_project
+
+from wbr.errors import LoadError
+from wbr.ingest import ingest
+from wbr.ingest.file_marks import MARKS_TABLE
+from wbr.ingest.report import LoadReport
+from wbr.registry.loader import load_registry
+from wbr.store import create_store_engine, migrate
+
+HEADER = "order_id,day,customer,amount,units,is_prime,flag_text,code,region,note\n"
+
+
+def line(n: int) -> str:
+    """One varied row: numbers, a missing value, booleans, quoted commas, codes."""
+    day = f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}"
+    amount = "" if n % 17 == 0 else f"{n * 1.25:.2f}"
+    prime = ("true", "False", "yes", "n")[n % 4]
+    note = '"north, east"' if n % 5 == 0 else ("NA" if n % 7 == 0 else f"note {n}")
+    values = [n, day, 1000 + n % 37, amount, n % 9, prime, f"x{n % 3}", f"{n % 50:05d}"]
+    return ",".join(str(value) for value in values) + f",r{n % 4},{note}\n"
+
+
+SOURCE = {
+    "kind": "csv",
+    "path": "orders.csv",
+    "date_column": "day",
+    "columns": {"code": "text", "is_prime": "boolean"},
+}
+
+
+def write_csv(folder: Path, first: int, last: int, mode: str = "w") -> None:
+    with (folder / "orders.csv").open(mode, encoding="utf-8") as handle:
+        if mode == "w":
+            handle.write(HEADER)
+        handle.writelines(line(n) for n in range(first, last))
+
+
+class Project:
+    """A project folder loaded into SQLite (app) + DuckDB (raw), or SQLite alone."""
+
+    def __init__(self, folder: Path, source: dict[str, Any], raw: str) -> None:
+        self.folder = folder
+        self.registry = load_registry(write_project(folder, {"orders": source}))
+        self.engine = create_store_engine(f"sqlite:///{folder / 'app.db'}")
+        migrate(self.engine)
+        if raw == "duckdb":
+            self.raw = create_store_engine(f"duckdb:///{folder / 'raw.duckdb'}")
+        else:
+            self.raw = self.engine
+
+    def load(self, full: bool = False) -> LoadReport:
+        (report,) = ingest(self.engine, self.registry, self.folder, full=full, raw_engine=self.raw)
+        return report
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        with self.raw.connect() as connection:
+            found = connection.exec_driver_sql("SELECT * FROM raw_orders").all()
+        return sorted((tuple(row) for row in found), key=lambda row: row[0])
+
+    def marked(self) -> bool:
+        """Whether the DuckDB path loaded the file (only it leaves a mark)."""
+        with self.raw.connect() as connection:
+            if not sa.inspect(connection).has_table(MARKS_TABLE):
+                return False
+            return bool(connection.exec_driver_sql(f"SELECT count(*) FROM {MARKS_TABLE}").scalar())
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.raw.dispose()
+
+
+def same_rows(got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> None:
+    assert len(got) == len(expected)
+    for left, right in zip(got, expected, strict=True):
+        for a, b in zip(left, right, strict=True):
+            if isinstance(a, float) and isinstance(b, float):
+                assert math.isclose(a, b, rel_tol=1e-15)
+            else:
+                assert a == b, (left, right)
+
+
+def test_duckdb_reads_the_csv_itself_and_stores_what_the_row_by_row_path_stores(
+    tmp_path: Path,
+) -> None:
+    duck, lite = (
+        Project(tmp_path / "duck", SOURCE, "duckdb"),
+        Project(tmp_path / "lite", SOURCE, "sqlite"),
+    )
+    for project in (duck, lite):
+        write_csv(project.folder, 1, 3000)
+        assert project.load().rows == 2999
+    assert duck.marked()
+    got, expected = duck.rows(), lite.rows()
+    same_rows(
+        [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in got],
+        [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in expected],
+    )
+    first = got[0]
+    assert first[6] == "x1" and first[7] == "00001"  # a declared text code keeps its zeros
+    assert [row[9] for row in got[4:7]] == ["north, east", "note 6", None]
+    assert got[16][3] is None  # a missing amount stays missing
+    duck.close()
+    lite.close()
+
+
+def test_a_file_with_a_bad_row_is_loaded_row_by_row_and_names_its_line(tmp_path: Path) -> None:
+    duck = Project(tmp_path, SOURCE, "duckdb")
+    write_csv(tmp_path, 1, 100)
+    with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
+        handle.write("100,2024-13-45,1,2.5,1,true,x,00100,r1,bad date\n")
+    with pytest.raises(LoadError, match=r"orders\.csv.*line 101"):
+        duck.load()
+    assert not duck.marked()
+    duck.close()
+
+
+def test_appended_rows_are_the_only_rows_read_and_equal_a_full_reload(tmp_path: Path) -> None:
+    source = {**SOURCE, "incremental": {"lookback": 7}}
+    duck = Project(tmp_path, source, "duckdb")
+    write_csv(tmp_path, 1, 5000)
+    assert duck.load().rows_read == 4999
+    write_csv(tmp_path, 5000, 5200, mode="a")
+    report = duck.load()
+    assert report.rows_read == 200  # only the new lines
+    assert report.mode == "incremental"
+    appended = duck.rows()
+    assert duck.load(full=True).rows_read == 5199
+    assert duck.rows() == appended
+    duck.close()
+
+
+def test_an_unchanged_file_reads_no_rows(tmp_path: Path) -> None:
+    duck = Project(tmp_path, SOURCE, "duckdb")
+    write_csv(tmp_path, 1, 5000)
+    duck.load()
+    before = duck.rows()
+    report = duck.load()
+    assert (report.rows_read, report.mode) == (0, "incremental")
+    assert duck.rows() == before
+    duck.close()
+
+
+def test_a_rewritten_file_is_read_whole(tmp_path: Path) -> None:
+    duck = Project(tmp_path, SOURCE, "duckdb")
+    write_csv(tmp_path, 1, 5000)
+    duck.load()
+    write_csv(tmp_path, 2, 5300)  # the first row gone, more rows at the end: not an append
+    report = duck.load()
+    assert (report.rows_read, report.mode) == (5298, "full")
+    assert [row[0] for row in duck.rows()] == list(range(2, 5300))
+    duck.close()
+
+
+def test_an_edit_before_the_end_is_read_whole(tmp_path: Path) -> None:
+    duck = Project(tmp_path, SOURCE, "duckdb")
+    write_csv(tmp_path, 1, 5000)
+    duck.load()
+    text = (tmp_path / "orders.csv").read_text(encoding="utf-8")
+    edited = text.replace("\n4998,", "\n9998,")  # a restated row in the last block
+    (tmp_path / "orders.csv").write_text(edited + line(5000), encoding="utf-8")
+    report = duck.load()
+    assert report.rows_read == 5000
+    ids = [row[0] for row in duck.rows()]
+    assert 9998 in ids and 4998 not in ids
+    duck.close()
