@@ -179,3 +179,19 @@ def test_an_edit_before_the_end_is_read_whole(tmp_path: Path) -> None:
     ids = [row[0] for row in duck.rows()]
     assert 9998 in ids and 4998 not in ids
     duck.close()
+
+
+def test_a_half_in_a_whole_number_column_is_quarantined_with_its_line(tmp_path: Path) -> None:
+    """DuckDB would round 2.5 into a BIGINT column: the row-by-row path rejects it."""
+    source = {**SOURCE, "on_error": "quarantine", "batch_rows": 50}  # typed by the first 50
+    duck = Project(tmp_path, source, "duckdb")
+    write_csv(tmp_path, 1, 200)
+    with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
+        handle.write("200,2024-01-02,1,2.5,2.5,true,x,00200,r1,half a unit\n")
+    report = duck.load()
+    assert (report.rows, report.rows_rejected) == (199, 1)
+    with duck.raw.connect() as connection:
+        rejected = connection.exec_driver_sql("SELECT * FROM raw_orders__rejected").all()
+    assert len(rejected) == 1 and 201 in tuple(rejected[0])  # line 201 of the file
+    assert "whole number" in " ".join(str(value) for value in rejected[0])
+    duck.close()

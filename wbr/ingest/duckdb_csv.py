@@ -1,17 +1,18 @@
 """DuckDB reads a CSV source itself: parsing and typing in SQL, no Python per value.
 
-When the raw store is DuckDB and a source is one CSV file, the load is two scans of
-the file by DuckDB's reader: one counts the values that would not convert exactly
-as the row-by-row path (`wbr.ingest.convert`) converts them, and, when there are
-none, one INSERT … SELECT writes the typed rows. A file with any such value goes
-through the row-by-row path instead, which quarantines each bad row with its file
-and line, so every message and every stored value stays what it was; only clean
-files (the usual case) take this one. The checks are deliberately narrow (ISO
-dates, plain decimal numbers): anything unusual is simply left to the other path.
+When the raw store is DuckDB and a source is one CSV file, the load is one
+INSERT … SELECT from DuckDB's CSV reader. Every value is checked in that statement
+against what the row-by-row path (`wbr.ingest.convert`, after pandas' reader) would
+make of it, and the first value that might come out differently (a bad date, 2.5 in
+a whole-number column, a number in a text column pandas might re-type) stops the
+statement. That load then goes through the row-by-row path instead, which
+quarantines each bad row with its file and line as before, so every message and
+every stored value stays what it was; clean files (the usual case) take this one.
+The checks are deliberately narrow (ISO dates, values without leading blanks):
+anything unusual is left to the other path rather than reimplemented here.
 
 A file that only grew since its last load (`wbr.ingest.file_marks`) has only its new
-bytes read, and their rows appended. At 5 M rows this path loads in about a third
-of the row-by-row path's time (docs/performance.md).
+bytes read, and their rows appended (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -62,14 +62,9 @@ PANDAS_NA = (
 )
 TRUE_TEXTS = ("true", "t", "yes", "y", "1")  # as wbr.ingest.convert
 FALSE_TEXTS = ("false", "f", "no", "n", "0")
-ISO_DATE = r"\d{4}-\d{2}-\d{2}"
-# Whole numbers up to 15 digits: pandas reads a column with a gap as float64, exact
-# only below 2**53; longer ones go the row-by-row way.
-WHOLE = r"[+-]?\d{1,15}"
-DECIMAL = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
-# An inferred text column: pandas types each batch anew, so a batch of only numbers or
-# only true/false would be re-rendered ("7.0" → "7"); such values take the other path.
-NUMBER_LIKE = r"[+-]?[\d.]+([eE][+-]?\d+)?"
+# Integers are read as DOUBLE and must be whole and exact there: pandas reads a column
+# with a gap as float64, exact only below 2**53.
+EXACT_WHOLE_LIMIT = 2**53
 
 
 def eligible(connection: Connection, source: SourceBase) -> bool:
@@ -114,121 +109,92 @@ def load(
     schema = _schema(connector, header, plan, where, name, source, offset)
     if schema is None:
         return None
-    with _rows_from(path, offset, header) as rows_path:
-        reader = _reader(connection, rows_path, header, source)
-        columns = _typed_columns(connection, schema, source, plan.existing is not None)
-        scan = _scan(connection, reader, schema, columns, source, plan)
-        if scan is None:
-            return None  # the row-by-row path reports every bad row with its line
-        if offset is not None:
-            outcome = _append(connection, plan, source, columns, reader, scan)
-        elif plan.mode == INCREMENTAL:
-            outcome = _replace_window(connection, plan, schema, columns, reader, scan)
-        elif scan.rows:
-            outcome = _replace_all(connection, plan, source, schema, columns, reader, scan)
-        else:
-            return None  # no rows: the other path says so in its words
+    with _rows_from(path, offset) as rows_path:
+        reader = _reader(connection, rows_path, header, schema, source)
+        checked = _checked_values(connection, schema, source, plan.existing is not None)
+        outcome: dict[str, Any] | None
+        try:
+            if offset is not None:
+                outcome = _append(connection, plan, source, schema, checked, reader)
+            elif plan.mode == INCREMENTAL:
+                outcome = _replace_window(connection, plan, schema, checked, reader)
+            else:
+                outcome = _replace_all(connection, plan, source, schema, checked, reader)
+        except DBAPIError:
+            # A value the row-by-row path may read differently, or a file DuckDB cannot
+            # read (a ragged row, another encoding): that path reads it and names the
+            # problem. DuckDB's failed statement ended its transaction, which had changed
+            # nothing yet: start a fresh one.
+            driver = connection.connection.dbapi_connection
+            assert driver is not None
+            driver.rollback()
+            driver.begin()
+            return None
+    if outcome is None:
+        return None
     file_marks.write_mark(connection, name, mark)
     return outcome
 
 
-@dataclass(frozen=True)
-class _Scan:
-    rows: int
-    in_window: int  # rows at or past the incremental cutoff (all rows without one)
-    first_day: date | None
-
-
-def _scan(
-    connection: Connection,
-    reader: str,
-    schema: dict[str, ColumnType],
-    columns: list[_Column],
-    source: SourceBase,
-    plan: Plan,
-) -> _Scan | None:
-    """One pass over the file: rows, rows in the window, first day; None on any misfit."""
-    names = list(schema)
-    day = _trying(columns[names.index(source.date_column)].value)
-    window = "TRUE"
-    if plan.mode == INCREMENTAL and plan.cursor is not None:
-        window = _in_window(_trying(columns[names.index(plan.cursor)].value), plan.cutoff)
-    fits = " AND ".join(column.fits for column in columns)
-    query = (
-        f"SELECT count(*), count(*) FILTER (WHERE NOT ({fits})), "
-        f"count(*) FILTER (WHERE {window}), min({day}) FROM {reader}"
-    )
-    try:
-        rows, misfits, in_window, first_day = connection.exec_driver_sql(query).one()
-    except DBAPIError:
-        # Not CSV as DuckDB reads it (a ragged row, another encoding): the other path
-        # reads it and names the problem. DuckDB's failed statement ends its transaction,
-        # which held only reads so far: start a fresh one.
-        driver = connection.connection.dbapi_connection
-        assert driver is not None
-        driver.rollback()
-        driver.begin()
-        return None
-    if misfits:
-        return None
-    return _Scan(int(rows), int(in_window), first_day)
-
-
-def _trying(value: str) -> str:
-    """The typed value without failing on a misfit (the scan counts those)."""
-    return value.replace("CAST(", "TRY_CAST(")
-
-
-def _in_window(cursor: str, cutoff: object) -> str:
-    # As the other path: a row without a cursor value is not before the window.
-    return f"({cursor} >= {_sql_value(cutoff)} OR {cursor} IS NULL)"
-
-
-class _Column:
-    """One column's SQL: whether a value fits, and the typed value."""
-
-    def __init__(self, fits: str, value: str) -> None:
-        self.fits = fits
-        self.value = value
-
-
-def _typed_columns(
+def _checked_values(
     connection: Connection, schema: dict[str, ColumnType], source: SourceBase, known: bool
-) -> list[_Column]:
+) -> str:
+    """The select list: each column's typed value, or an error when a value misfits."""
     quote = connection.dialect.identifier_preparer.quote
-    out = []
+    values = []
     for name, kind in schema.items():
         text = quote(name)
         declared = name in source.columns or known
-        out.append(_column(text, kind, is_date=name == source.date_column, declared=declared))
-    return out
+        fits, value = _column(text, kind, is_date=name == source.date_column, declared=declared)
+        if fits == "TRUE":
+            values.append(f"{value} AS {text}")
+            continue
+        # The error names the value: it stops the statement, and the load takes the
+        # row-by-row path, which reports the row with its line.
+        misfit = f"error(concat('wbr: misfit ', {_sql_text(name)}, ' ', {text}::VARCHAR))"
+        values.append(f"CASE WHEN {fits} THEN {value} ELSE {misfit} END AS {text}")
+    return ", ".join(values)
 
 
-def _column(text: str, kind: ColumnType, *, is_date: bool, declared: bool) -> _Column:
-    present = f"{text} IS NOT NULL"
+# The first character of a value pandas might read as a number ('+', '-', '.', digits).
+_NUMBER_START = "(ascii({0}) BETWEEN 48 AND 57 OR ascii({0}) IN (43, 45, 46))"
+_BLANK_START = "ascii({0}) IN (9, 32)"  # pandas strips these (skipinitialspace)
+
+
+def _column(text: str, kind: ColumnType, *, is_date: bool, declared: bool) -> tuple[str, str]:
+    """(fits, value) for a column as read (see `_read_type`)."""
     if kind is ColumnType.DATE:
-        fits = f"(regexp_full_match({text}, '{ISO_DATE}') AND TRY_CAST({text} AS DATE) IS NOT NULL)"
-        return _Column(fits if is_date else f"({text} IS NULL OR {fits})", f"CAST({text} AS DATE)")
-    if kind is ColumnType.INTEGER:
-        fits = f"({text} IS NULL OR regexp_full_match({text}, '{WHOLE}'))"
-        return _Column(fits, f"CAST({text} AS BIGINT)")
+        iso = (
+            f"(length({text}) = 10 AND substr({text}, 5, 1) = '-' AND substr({text}, 8, 1) = '-'"
+            f" AND TRY_CAST({text} AS DATE) IS NOT NULL)"
+        )
+        return (iso if is_date else f"({text} IS NULL OR {iso})"), f"CAST({text} AS DATE)"
+    if kind is ColumnType.INTEGER:  # read as DOUBLE: 2.5 must misfit, not round
+        whole = (
+            f"({text} IS NULL OR ({text} = trunc({text}) AND abs({text}) < {EXACT_WHOLE_LIMIT}))"
+        )
+        return whole, f"CAST({text} AS BIGINT)"
     if kind is ColumnType.FLOAT:
-        fits = f"({text} IS NULL OR regexp_full_match({text}, '{DECIMAL}'))"
-        return _Column(fits, f"CAST({text} AS DOUBLE)")
+        return "TRUE", text
     if kind is ColumnType.BOOLEAN:
         known = _sql_list(TRUE_TEXTS + FALSE_TEXTS)
         fits = f"({text} IS NULL OR lower(trim({text})) IN {known})"
-        value = f"CASE WHEN {present} THEN lower(trim({text})) IN {_sql_list(TRUE_TEXTS)} END"
-        return _Column(fits, value)
-    if kind is ColumnType.TEXT and declared:
-        return _Column("TRUE", text)  # read as text by the other path too
-    if kind is ColumnType.TEXT:
-        fits = (
-            f"({text} IS NULL OR NOT (regexp_full_match({text}, '{NUMBER_LIKE}') "
-            f"OR lower({text}) IN ('true', 'false')))"
+        value = (
+            f"CASE WHEN {text} IS NOT NULL THEN lower(trim({text})) IN {_sql_list(TRUE_TEXTS)} END"
         )
-        return _Column(fits, text)
-    return _Column("FALSE", text)  # DATETIME: never here (see `eligible`, `_schema`)
+        return fits, value
+    blank = _BLANK_START.format(text)
+    if kind is ColumnType.TEXT and declared:  # read as text by the other path too
+        return f"({text} IS NULL OR NOT {blank})", text
+    if kind is ColumnType.TEXT:  # inferred: pandas types each batch anew
+        retyped = f"{_NUMBER_START.format(text)} OR lower({text}) IN ('true', 'false')"
+        return f"({text} IS NULL OR NOT ({blank} OR {retyped}))", text
+    return "FALSE", text  # DATETIME: never here (see `eligible`, `_schema`)
+
+
+def _read_type(kind: ColumnType) -> str:
+    """How DuckDB's reader types a column: numbers parsed, the rest checked as text."""
+    return "DOUBLE" if kind in (ColumnType.INTEGER, ColumnType.FLOAT) else "VARCHAR"
 
 
 def _sql_list(texts: tuple[str, ...]) -> str:
@@ -239,21 +205,19 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _reader(connection: Connection, path: Path, header: list[str], source: CsvSource) -> str:
-    """A subquery of the file's rows as text, missing values as NULL (as pandas reads)."""
-    quote = connection.dialect.identifier_preparer.quote
-    spec = "{" + ", ".join(f"{_sql_text(name)}: 'VARCHAR'" for name in header) + "}"
-    # skipinitialspace, as the other path: leading blanks are not part of a value.
-    cleaned = ", ".join(
-        f"CASE WHEN ltrim({quote(name)}) IN {_sql_list(PANDAS_NA)} THEN NULL "
-        f"ELSE ltrim({quote(name)}) END AS {quote(name)}"
-        for name in header
-    )
-    delimiter = _sql_text(source.delimiter)
+def _reader(
+    connection: Connection,
+    path: Path,
+    header: list[str],
+    schema: dict[str, ColumnType],
+    source: CsvSource,
+) -> str:
+    """DuckDB's reader over the file, pandas' missing-value texts read as NULL."""
+    spec = ", ".join(f"{_sql_text(name)}: '{_read_type(schema[name])}'" for name in header)
     return (
-        f"(SELECT {cleaned} FROM read_csv({_sql_text(str(path))}, header = true, "
-        f"auto_detect = false, columns = {spec}, delim = {delimiter}, quote = '\"', "
-        f"escape = '\"'))"
+        f"read_csv({_sql_text(str(path))}, header = true, auto_detect = false, "
+        f"columns = {{{spec}}}, delim = {_sql_text(source.delimiter)}, quote = '\"', "
+        f"escape = '\"', nullstr = [{', '.join(_sql_text(text) for text in PANDAS_NA)}])"
     )
 
 
@@ -284,7 +248,7 @@ def _schema(
 
 
 @contextlib.contextmanager
-def _rows_from(path: Path, offset: int | None, header: list[str]) -> Iterator[Path]:
+def _rows_from(path: Path, offset: int | None) -> Iterator[Path]:
     """The file itself, or a temporary file of its header line and the bytes from `offset`."""
     if offset is None:
         yield path
@@ -302,15 +266,7 @@ def _rows_from(path: Path, offset: int | None, header: list[str]) -> Iterator[Pa
         Path(name).unlink(missing_ok=True)
 
 
-def _insert(
-    connection: Connection, target: str, columns: list[_Column], reader: str, where: str
-) -> None:
-    values = ", ".join(column.value for column in columns)
-    quote = connection.dialect.identifier_preparer.quote
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote(target)} SELECT {values} FROM {reader}"
-        + (f" WHERE {where}" if where else "")
-    )
+_ROWS = "wbr_csv_rows"  # a temporary table of the rows read, for appends and windows
 
 
 def _outcome(
@@ -327,45 +283,76 @@ def _outcome(
     }
 
 
+def _count(connection: Connection, table: str, where: str = "TRUE") -> int:
+    quote = connection.dialect.identifier_preparer.quote
+    found = connection.exec_driver_sql(f"SELECT count(*) FROM {quote(table)} WHERE {where}")
+    return int(found.scalar_one())
+
+
+def _read_into_temporary(connection: Connection, checked: str, reader: str) -> None:
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_ROWS}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_ROWS} AS SELECT {checked} FROM {reader}")
+
+
+def _copy(
+    connection: Connection, final: str, schema: dict[str, ColumnType], where: str = "TRUE"
+) -> None:
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in schema)
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote(final)} ({names}) SELECT {names} FROM {_ROWS} WHERE {where}"
+    )
+
+
 def _replace_all(
     connection: Connection,
     plan: Plan,
     source: SourceBase,
     schema: dict[str, ColumnType],
-    columns: list[_Column],
+    checked: str,
     reader: str,
-    scan: _Scan,
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """A full load: a staging table filled by DuckDB, swapped in as the other path does."""
+    staging: Table = raw.create_staging(connection, plan.final_name, schema)
+    quote = connection.dialect.identifier_preparer.quote
+    connection.exec_driver_sql(f"INSERT INTO {quote(staging.name)} SELECT {checked} FROM {reader}")
+    rows = _count(connection, staging.name)
+    if not rows:  # the other path says so in its own words
+        staging.drop(connection)
+        return None
+    raw.commit_chunk(connection)  # only the staging table changed; the swap stays atomic
     warnings = []
     if plan.existing is not None:
         warnings = store_steps.schema_changes(plan.final_name, plan.existing, schema)
-    staging: Table = raw.create_staging(connection, plan.final_name, schema)
-    _insert(connection, staging.name, columns, reader, "")
-    raw.commit_chunk(connection)  # only the staging table changed; the swap stays atomic
     store_steps.swap(connection, staging, plan, source, schema)
-    return _outcome(FULL, scan.rows, scan.rows, None, warnings)
+    return _outcome(FULL, rows, rows, None, warnings)
 
 
 def _replace_window(
     connection: Connection,
     plan: Plan,
     schema: dict[str, ColumnType],
-    columns: list[_Column],
+    checked: str,
     reader: str,
-    scan: _Scan,
 ) -> dict[str, Any]:
-    """An incremental load: the rows from the cutoff on replace the table's window."""
+    """An incremental load of a rewritten file: its rows from the cutoff on replace the
+    table's window (a row without a cursor value is in the window, as row by row)."""
     assert plan.cursor is not None
+    quote = connection.dialect.identifier_preparer.quote
+    cursor = quote(plan.cursor)
+    in_window = f"({cursor} >= {_sql_value(plan.cutoff)} OR {cursor} IS NULL)"
+    _read_into_temporary(connection, checked, reader)
+    rows, window = _count(connection, _ROWS), _count(connection, _ROWS, in_window)
     window_start = _iso(plan.cutoff)
-    if not scan.in_window:
+    if not window:
         warning = f"the source returned no rows from {plan.cutoff} on; kept the rows already loaded"
-        return _outcome(INCREMENTAL, scan.rows, 0, window_start, [warning])
-    deleted = raw.delete_window(connection, plan.final_name, schema, plan.cursor, plan.cutoff)
-    cursor = columns[list(schema).index(plan.cursor)].value
-    _insert(connection, plan.final_name, columns, reader, _in_window(cursor, plan.cutoff))
-    outcome = _outcome(INCREMENTAL, scan.rows, scan.in_window, window_start, [])
-    outcome["rows_deleted"] = deleted
+        outcome = _outcome(INCREMENTAL, rows, 0, window_start, [warning])
+    else:
+        deleted = raw.delete_window(connection, plan.final_name, schema, plan.cursor, plan.cutoff)
+        _copy(connection, plan.final_name, schema, in_window)
+        outcome = _outcome(INCREMENTAL, rows, window, window_start, [])
+        outcome["rows_deleted"] = deleted
+    connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
     return outcome
 
 
@@ -373,24 +360,27 @@ def _append(
     connection: Connection,
     plan: Plan,
     source: SourceBase,
-    columns: list[_Column],
+    schema: dict[str, ColumnType],
+    checked: str,
     reader: str,
-    scan: _Scan,
 ) -> dict[str, Any]:
     """Only new bytes: their rows are added; the rows already loaded stay as they are.
 
     Recorded as an incremental load from the first date the new rows hold, so the next
     computation re-aggregates only from there (the last stored day for no new rows).
     """
-    first_day = scan.first_day
-    if scan.rows:
-        _insert(connection, plan.final_name, columns, reader, "")
+    quote = connection.dialect.identifier_preparer.quote
+    _read_into_temporary(connection, checked, reader)
+    rows = _count(connection, _ROWS)
+    day = quote(source.date_column)
+    if rows:
+        _copy(connection, plan.final_name, schema)
+        first_day = connection.exec_driver_sql(f"SELECT min({day}) FROM {_ROWS}").scalar()
     else:
-        quote = connection.dialect.identifier_preparer.quote
-        first_day = connection.exec_driver_sql(
-            f"SELECT max({quote(source.date_column)}) FROM {quote(plan.final_name)}"
-        ).scalar()
-    return _outcome(INCREMENTAL, scan.rows, scan.rows, _iso(first_day), [])
+        table = quote(plan.final_name)
+        first_day = connection.exec_driver_sql(f"SELECT max({day}) FROM {table}").scalar()
+    connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
+    return _outcome(INCREMENTAL, rows, rows, _iso(first_day), [])
 
 
 def _sql_value(value: object) -> str:
