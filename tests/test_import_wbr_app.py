@@ -124,7 +124,9 @@ def test_column_metrics_and_the_source(tmp_path: Path) -> None:
         "path": "data/export.csv",
         "date_column": "Date",
         "date_format": "%a, %d-%b-%Y",
+        "incremental": {"lookback": 7},  # a refresh reads the new days, not a full rebuild
     }
+    assert noted(result, NoteLevel.INFO, "sources.export", "incrementally")
     first = metric(result, "latency_sum")
     assert (first["kind"], first["owner"], first["source"]) == ("output", "unassigned", "export")
     assert "imported" in first["description"].lower()
@@ -430,3 +432,35 @@ def test_cli_help() -> None:
     result = CliRunner().invoke(main, ["import-wbr-app", "--help"])
     assert result.exit_code == 0
     assert "--data" in result.output and "--force" in result.output
+
+
+def test_a_refresh_of_an_imported_deck_reads_only_the_new_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The imported source is incremental, so the next ingest is not a full rebuild."""
+    from datetime import date, timedelta
+
+    def days(first: int, last: int) -> list[str]:
+        start = date(2021, 1, 1)
+        return [
+            f"{start + timedelta(days=n)},{1000 + n},{n},{10 * n},0.5,US\n"
+            for n in range(first, last)
+        ]
+
+    config, data = write_project(tmp_path, PAGE_VIEWS, rows=days(0, 400))
+    output = tmp_path / "metrics.yaml"
+    assert cli(str(config), "--data", str(data), "--output", str(output)).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    for name in ("WBR_DATABASE_URL", "WBR_RAW_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    first = CliRunner().invoke(main, ["ingest", "--no-progress"])
+    assert first.exit_code == 0, first.output
+    assert "incremental" not in first.output
+    with data.open("a", encoding="utf-8") as handle:
+        handle.writelines(days(400, 407))
+    again = CliRunner().invoke(main, ["ingest", "--no-progress"])
+    assert again.exit_code == 0, again.output
+    # The last day loaded was 2022-02-04: the window starts a lookback of 7 days before.
+    assert "loaded 15 rows from export into raw_export (incremental, from 2022-01-28)" in (
+        again.output
+    )

@@ -16,6 +16,9 @@ from wbr.importers.wbr_app.metrics import DEFAULT_KIND, DEFAULT_OWNER, translate
 from wbr.importers.wbr_app.setup import translate_setup
 
 TOP_LEVEL_KEYS = ("setup", "metrics", "deck")
+# The reference app's data is one row per day: a refresh reloads the last week (where
+# late corrections land) and reads what was appended, not the whole file again.
+IMPORTED_LOOKBACK_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,16 @@ def convert(config: Any, data_file: Path, registry_dir: Path) -> Conversion:
     }
     if profile.date_format is not None:
         source["date_format"] = profile.date_format
+    source["incremental"] = {"lookback": IMPORTED_LOOKBACK_DAYS}
+    notes.append(
+        ImportNote(
+            NoteLevel.INFO,
+            f"sources.{source_name}",
+            f"loads incrementally by `{profile.date_column}`: a refresh replaces the last "
+            f"{IMPORTED_LOOKBACK_DAYS} days and adds the new ones "
+            "(`wbr ingest --full` reloads all)",
+        )
+    )
 
     names = NameMap()
     raw_metrics = config.get("metrics")
