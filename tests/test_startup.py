@@ -8,6 +8,7 @@ fresh interpreter has imported (sys.modules), never at how long it took.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,12 +26,22 @@ HEAVY = ("scipy", "statsmodels", "alembic")
 NOT_FOR_HELP = (*HEAVY, "pandas", "dash", "plotly", "duckdb")
 
 
+def _own_store_env() -> dict[str, str]:
+    """The environment without store URLs: each project uses its own .wbr/ stores."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("WBR_")}
+
+
 def _imported_after(code: str, cwd: Path | None = None) -> set[str]:
     """The top-level packages a fresh interpreter holds after running `code`."""
     listing = "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     script = f"{code}\nimport json, sys\n{listing}"
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=cwd
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env=_own_store_env(),
     )
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -65,7 +76,11 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_project(folder)
     for command in (["ingest", "--no-progress"], ["compute"]):
         subprocess.run(
-            [sys.executable, "-m", "wbr.cli", *command], cwd=folder, check=True, capture_output=True
+            [sys.executable, "-m", "wbr.cli", *command],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            env=_own_store_env(),
         )
     return folder
 

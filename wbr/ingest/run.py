@@ -27,7 +27,7 @@ from wbr.ingest.secrets import redact
 from wbr.registry.models import Registry
 from wbr.registry.sources import SourceBase, SqlSource
 from wbr.store import raw
-from wbr.store.dialect import lock_table_loads
+from wbr.store.dialect import is_duckdb, lock_table_loads
 
 
 class LoadObserver(Protocol):
@@ -183,7 +183,7 @@ def _load_rows(
         if observer is not None:
             observer.advanced(name, len(batch.frame), batch.done)
     outcome = load.finish()
-    if raw.commits_in_chunks(connection):
+    if is_duckdb(connection):
         # What the file looked like is known only to the DuckDB path: a stale mark
         # would make its next load append rows this load has already read.
         file_marks.write_mark(connection, name, None)
