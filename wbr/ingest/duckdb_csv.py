@@ -21,20 +21,19 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from connectors.csv_file import WHITESPACE, CsvConnector
+from wbr.ingest import duckdb_writes as writes
 from wbr.ingest import file_marks, store_steps
 from wbr.ingest.convert import infer_schema
 from wbr.ingest.load import Plan
-from wbr.ingest.report import FULL, INCREMENTAL
+from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import ColumnType, CsvSource, SourceBase
-from wbr.store import raw
 from wbr.store.dialect import is_duckdb
 
 # The texts pandas reads as missing (its default `na_values`): the row-by-row path
@@ -115,20 +114,16 @@ def load(
         outcome: dict[str, Any] | None
         try:
             if offset is not None:
-                outcome = _append(connection, plan, source, schema, checked, reader)
+                outcome = writes.append(connection, plan, source, schema, checked, reader)
             elif plan.mode == INCREMENTAL:
-                outcome = _replace_window(connection, plan, schema, checked, reader)
+                outcome = writes.replace_window(connection, plan, schema, checked, reader)
             else:
-                outcome = _replace_all(connection, plan, source, schema, checked, reader)
+                outcome = writes.replace_all(connection, plan, source, schema, checked, reader)
         except DBAPIError:
             # A value the row-by-row path may read differently, or a file DuckDB cannot
             # read (a ragged row, another encoding): that path reads it and names the
-            # problem. DuckDB's failed statement ended its transaction, which had changed
-            # nothing yet: start a fresh one.
-            driver = connection.connection.dbapi_connection
-            assert driver is not None
-            driver.rollback()
-            driver.begin()
+            # problem.
+            writes.start_again(connection)
             return None
     if outcome is None:
         return None
@@ -141,19 +136,14 @@ def _checked_values(
 ) -> str:
     """The select list: each column's typed value, or an error when a value misfits."""
     quote = connection.dialect.identifier_preparer.quote
-    values = []
+    columns = []
     for name, kind in schema.items():
-        text = quote(name)
         declared = name in source.columns or known
-        fits, value = _column(text, kind, is_date=name == source.date_column, declared=declared)
-        if fits == "TRUE":
-            values.append(f"{value} AS {text}")
-            continue
-        # The error names the value: it stops the statement, and the load takes the
-        # row-by-row path, which reports the row with its line.
-        misfit = f"error(concat('wbr: misfit ', {_sql_text(name)}, ' ', {text}::VARCHAR))"
-        values.append(f"CASE WHEN {fits} THEN {value} ELSE {misfit} END AS {text}")
-    return ", ".join(values)
+        fits, value = _column(
+            quote(name), kind, is_date=name == source.date_column, declared=declared
+        )
+        columns.append((name, fits, value))
+    return writes.checked_select(connection, columns)
 
 
 # The first character of a value pandas might read as a number ('+', '-', '.', digits).
@@ -177,11 +167,10 @@ def _column(text: str, kind: ColumnType, *, is_date: bool, declared: bool) -> tu
     if kind is ColumnType.FLOAT:
         return "TRUE", text
     if kind is ColumnType.BOOLEAN:
-        known = _sql_list(TRUE_TEXTS + FALSE_TEXTS)
+        known = writes.sql_list(TRUE_TEXTS + FALSE_TEXTS)
         fits = f"({text} IS NULL OR lower(trim({text})) IN {known})"
-        value = (
-            f"CASE WHEN {text} IS NOT NULL THEN lower(trim({text})) IN {_sql_list(TRUE_TEXTS)} END"
-        )
+        true = writes.sql_list(TRUE_TEXTS)
+        value = f"CASE WHEN {text} IS NOT NULL THEN lower(trim({text})) IN {true} END"
         return fits, value
     blank = _BLANK_START.format(text)
     if kind is ColumnType.TEXT and declared:  # read as text by the other path too
@@ -197,14 +186,6 @@ def _read_type(kind: ColumnType) -> str:
     return "DOUBLE" if kind in (ColumnType.INTEGER, ColumnType.FLOAT) else "VARCHAR"
 
 
-def _sql_list(texts: tuple[str, ...]) -> str:
-    return "(" + ", ".join(_sql_text(text) for text in texts) + ")"
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _reader(
     connection: Connection,
     path: Path,
@@ -213,11 +194,11 @@ def _reader(
     source: CsvSource,
 ) -> str:
     """DuckDB's reader over the file, pandas' missing-value texts read as NULL."""
-    spec = ", ".join(f"{_sql_text(name)}: '{_read_type(schema[name])}'" for name in header)
+    spec = ", ".join(f"{writes.sql_text(name)}: '{_read_type(schema[name])}'" for name in header)
     return (
-        f"read_csv({_sql_text(str(path))}, header = true, auto_detect = false, "
-        f"columns = {{{spec}}}, delim = {_sql_text(source.delimiter)}, quote = '\"', "
-        f"escape = '\"', nullstr = [{', '.join(_sql_text(text) for text in PANDAS_NA)}])"
+        f"read_csv({writes.sql_text(str(path))}, header = true, auto_detect = false, "
+        f"columns = {{{spec}}}, delim = {writes.sql_text(source.delimiter)}, quote = '\"', "
+        f"escape = '\"', nullstr = [{', '.join(writes.sql_text(text) for text in PANDAS_NA)}])"
     )
 
 
@@ -264,139 +245,6 @@ def _rows_from(path: Path, offset: int | None) -> Iterator[Path]:
         yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)
-
-
-_ROWS = "wbr_csv_rows"  # a temporary table of the rows read, for appends and windows
-
-
-def _outcome(
-    mode: str, rows_read: int, rows_loaded: int, window_start: str | None, warnings: list[str]
-) -> dict[str, Any]:
-    return {
-        "mode": mode,
-        "rows_read": rows_read,
-        "rows_loaded": rows_loaded,
-        "rows_rejected": 0,
-        "rows_deleted": 0,
-        "window_start": window_start,
-        "warnings": "\n".join(warnings) or None,
-    }
-
-
-def _count(connection: Connection, table: str, where: str = "TRUE") -> int:
-    quote = connection.dialect.identifier_preparer.quote
-    found = connection.exec_driver_sql(f"SELECT count(*) FROM {quote(table)} WHERE {where}")
-    return int(found.scalar_one())
-
-
-def _read_into_temporary(connection: Connection, checked: str, reader: str) -> None:
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_ROWS}")
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_ROWS} AS SELECT {checked} FROM {reader}")
-
-
-def _copy(
-    connection: Connection, final: str, schema: dict[str, ColumnType], where: str = "TRUE"
-) -> None:
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in schema)
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote(final)} ({names}) SELECT {names} FROM {_ROWS} WHERE {where}"
-    )
-
-
-def _replace_all(
-    connection: Connection,
-    plan: Plan,
-    source: SourceBase,
-    schema: dict[str, ColumnType],
-    checked: str,
-    reader: str,
-) -> dict[str, Any] | None:
-    """A full load: a staging table filled by DuckDB, swapped in as the other path does."""
-    staging: Table = raw.create_staging(connection, plan.final_name, schema)
-    quote = connection.dialect.identifier_preparer.quote
-    connection.exec_driver_sql(f"INSERT INTO {quote(staging.name)} SELECT {checked} FROM {reader}")
-    rows = _count(connection, staging.name)
-    if not rows:  # the other path says so in its own words
-        staging.drop(connection)
-        return None
-    raw.commit_chunk(connection)  # only the staging table changed; the swap stays atomic
-    warnings = []
-    if plan.existing is not None:
-        warnings = store_steps.schema_changes(plan.final_name, plan.existing, schema)
-    store_steps.swap(connection, staging, plan, source, schema)
-    return _outcome(FULL, rows, rows, None, warnings)
-
-
-def _replace_window(
-    connection: Connection,
-    plan: Plan,
-    schema: dict[str, ColumnType],
-    checked: str,
-    reader: str,
-) -> dict[str, Any]:
-    """An incremental load of a rewritten file: its rows from the cutoff on replace the
-    table's window (a row without a cursor value is in the window, as row by row)."""
-    assert plan.cursor is not None
-    quote = connection.dialect.identifier_preparer.quote
-    cursor = quote(plan.cursor)
-    in_window = f"({cursor} >= {_sql_value(plan.cutoff)} OR {cursor} IS NULL)"
-    _read_into_temporary(connection, checked, reader)
-    rows, window = _count(connection, _ROWS), _count(connection, _ROWS, in_window)
-    window_start = _iso(plan.cutoff)
-    if not window:
-        warning = f"the source returned no rows from {plan.cutoff} on; kept the rows already loaded"
-        outcome = _outcome(INCREMENTAL, rows, 0, window_start, [warning])
-    else:
-        deleted = raw.delete_window(connection, plan.final_name, schema, plan.cursor, plan.cutoff)
-        _copy(connection, plan.final_name, schema, in_window)
-        outcome = _outcome(INCREMENTAL, rows, window, window_start, [])
-        outcome["rows_deleted"] = deleted
-    connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
-    return outcome
-
-
-def _append(
-    connection: Connection,
-    plan: Plan,
-    source: SourceBase,
-    schema: dict[str, ColumnType],
-    checked: str,
-    reader: str,
-) -> dict[str, Any]:
-    """Only new bytes: their rows are added; the rows already loaded stay as they are.
-
-    Recorded as an incremental load from the first date the new rows hold, so the next
-    computation re-aggregates only from there (the last stored day for no new rows).
-    """
-    quote = connection.dialect.identifier_preparer.quote
-    _read_into_temporary(connection, checked, reader)
-    rows = _count(connection, _ROWS)
-    day = quote(source.date_column)
-    if rows:
-        _copy(connection, plan.final_name, schema)
-        first_day = connection.exec_driver_sql(f"SELECT min({day}) FROM {_ROWS}").scalar()
-    else:
-        table = quote(plan.final_name)
-        first_day = connection.exec_driver_sql(f"SELECT max({day}) FROM {table}").scalar()
-    connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
-    return _outcome(INCREMENTAL, rows, rows, _iso(first_day), [])
-
-
-def _sql_value(value: object) -> str:
-    if isinstance(value, date):
-        return (
-            f"DATE '{value.isoformat()}'" if not hasattr(value, "hour") else f"TIMESTAMP '{value}'"
-        )
-    return repr(value) if isinstance(value, int | float) else _sql_text(str(value))
-
-
-def _iso(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 __all__ = ["eligible", "load"]

@@ -1,0 +1,187 @@
+"""Writing typed rows that DuckDB reads from a file: what the CSV and Parquet paths share.
+
+A reader (a `read_csv(…)` or `read_parquet(…)` call) and a checked select list (each
+column's typed value, or `error()` when a value might come out differently from the
+row-by-row path) are turned into a full reload (a staging table swapped in), an
+incremental window, or an append, with the outcome `SourceLoad.finish` would record.
+Any failed statement leaves the caller to `start_again` and take the row-by-row path.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from wbr.ingest import store_steps
+from wbr.ingest.load import Plan
+from wbr.ingest.report import FULL, INCREMENTAL
+from wbr.registry.sources import ColumnType, SourceBase
+from wbr.store import raw
+
+
+def sql_list(texts: tuple[str, ...]) -> str:
+    return "(" + ", ".join(sql_text(text) for text in texts) + ")"
+
+
+def sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def checked_select(connection: Connection, columns: list[tuple[str, str, str]]) -> str:
+    """The select list of (name, fits, value) columns; a misfit stops the statement."""
+    quote = connection.dialect.identifier_preparer.quote
+    values = []
+    for name, fits, value in columns:
+        text = quote(name)
+        if fits == "TRUE":
+            values.append(f"{value} AS {text}")
+            continue
+        # The error names the value: it stops the statement, and the load takes the
+        # row-by-row path, which reports the row with its place in the file.
+        misfit = f"error(concat('wbr: misfit ', {sql_text(name)}, ' ', {text}::VARCHAR))"
+        values.append(f"CASE WHEN {fits} THEN {value} ELSE {misfit} END AS {text}")
+    return ", ".join(values)
+
+
+def start_again(connection: Connection) -> None:
+    """After a failed statement: DuckDB ended the transaction, which had changed nothing
+    yet (the failing statement is the first write); begin a fresh one underneath."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.rollback()
+    driver.begin()
+
+
+_ROWS = "wbr_read_rows"  # a temporary table of the rows read, for appends and windows
+
+
+def _outcome(
+    mode: str, rows_read: int, rows_loaded: int, window_start: str | None, warnings: list[str]
+) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "rows_read": rows_read,
+        "rows_loaded": rows_loaded,
+        "rows_rejected": 0,
+        "rows_deleted": 0,
+        "window_start": window_start,
+        "warnings": "\n".join(warnings) or None,
+    }
+
+
+def _count(connection: Connection, table: str, where: str = "TRUE") -> int:
+    quote = connection.dialect.identifier_preparer.quote
+    found = connection.exec_driver_sql(f"SELECT count(*) FROM {quote(table)} WHERE {where}")
+    return int(found.scalar_one())
+
+
+def _read_into_temporary(connection: Connection, checked: str, reader: str) -> None:
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_ROWS}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_ROWS} AS SELECT {checked} FROM {reader}")
+
+
+def _copy(
+    connection: Connection, final: str, schema: dict[str, ColumnType], where: str = "TRUE"
+) -> None:
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in schema)
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote(final)} ({names}) SELECT {names} FROM {_ROWS} WHERE {where}"
+    )
+
+
+def replace_all(
+    connection: Connection,
+    plan: Plan,
+    source: SourceBase,
+    schema: dict[str, ColumnType],
+    checked: str,
+    reader: str,
+) -> dict[str, Any] | None:
+    """A full load: a staging table filled by DuckDB, swapped in as the other path does."""
+    staging: Table = raw.create_staging(connection, plan.final_name, schema)
+    quote = connection.dialect.identifier_preparer.quote
+    connection.exec_driver_sql(f"INSERT INTO {quote(staging.name)} SELECT {checked} FROM {reader}")
+    rows = _count(connection, staging.name)
+    if not rows:  # the other path says so in its own words
+        staging.drop(connection)
+        return None
+    raw.commit_chunk(connection)  # only the staging table changed; the swap stays atomic
+    warnings = []
+    if plan.existing is not None:
+        warnings = store_steps.schema_changes(plan.final_name, plan.existing, schema)
+    store_steps.swap(connection, staging, plan, source, schema)
+    return _outcome(FULL, rows, rows, None, warnings)
+
+
+def replace_window(
+    connection: Connection,
+    plan: Plan,
+    schema: dict[str, ColumnType],
+    checked: str,
+    reader: str,
+) -> dict[str, Any]:
+    """An incremental load of a rewritten file: its rows from the cutoff on replace the
+    table's window (a row without a cursor value is in the window, as row by row)."""
+    assert plan.cursor is not None
+    quote = connection.dialect.identifier_preparer.quote
+    cursor = quote(plan.cursor)
+    in_window = f"({cursor} >= {_sql_value(plan.cutoff)} OR {cursor} IS NULL)"
+    _read_into_temporary(connection, checked, reader)
+    rows, window = _count(connection, _ROWS), _count(connection, _ROWS, in_window)
+    window_start = _iso(plan.cutoff)
+    if not window:
+        warning = f"the source returned no rows from {plan.cutoff} on; kept the rows already loaded"
+        outcome = _outcome(INCREMENTAL, rows, 0, window_start, [warning])
+    else:
+        deleted = raw.delete_window(connection, plan.final_name, schema, plan.cursor, plan.cutoff)
+        _copy(connection, plan.final_name, schema, in_window)
+        outcome = _outcome(INCREMENTAL, rows, window, window_start, [])
+        outcome["rows_deleted"] = deleted
+    connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
+    return outcome
+
+
+def append(
+    connection: Connection,
+    plan: Plan,
+    source: SourceBase,
+    schema: dict[str, ColumnType],
+    checked: str,
+    reader: str,
+) -> dict[str, Any]:
+    """Only new bytes: their rows are added; the rows already loaded stay as they are.
+
+    Recorded as an incremental load from the first date the new rows hold, so the next
+    computation re-aggregates only from there (the last stored day for no new rows).
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    _read_into_temporary(connection, checked, reader)
+    rows = _count(connection, _ROWS)
+    day = quote(source.date_column)
+    if rows:
+        _copy(connection, plan.final_name, schema)
+        first_day = connection.exec_driver_sql(f"SELECT min({day}) FROM {_ROWS}").scalar()
+    else:
+        table = quote(plan.final_name)
+        first_day = connection.exec_driver_sql(f"SELECT max({day}) FROM {table}").scalar()
+    connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
+    return _outcome(INCREMENTAL, rows, rows, _iso(first_day), [])
+
+
+def _sql_value(value: object) -> str:
+    if isinstance(value, date):
+        return (
+            f"DATE '{value.isoformat()}'" if not hasattr(value, "hour") else f"TIMESTAMP '{value}'"
+        )
+    return repr(value) if isinstance(value, int | float) else sql_text(str(value))
+
+
+def _iso(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
