@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from connectors.base import Batch, Connector, ConnectorError
 from connectors.registry import connector_for
 from wbr.errors import ConfigError, LoadError
-from wbr.ingest import duckdb_csv, file_marks
+from wbr.ingest import duckdb_csv, duckdb_parquet, file_marks
 from wbr.ingest.load import Plan, SourceLoad, plan_load
 from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
@@ -125,6 +125,8 @@ def load_source(
             lock_table_loads(connection, table)
             plan = plan_load(connection, name, source, full)
             outcome = duckdb_csv.load(connection, name, source, base_dir, plan, full)
+            if outcome is None:
+                outcome = duckdb_parquet.load(connection, name, source, base_dir, plan)
             if outcome is None:
                 outcome = _load_rows(connection, name, source, plan, run_id, connector, observer)
             elif observer is not None:
