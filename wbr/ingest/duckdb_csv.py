@@ -110,7 +110,7 @@ def load(
         return None
     with _rows_from(path, offset) as rows_path:
         reader = _reader(connection, rows_path, header, schema, source)
-        checked = _checked_values(connection, schema, source, plan.existing is not None)
+        checked = _checked_values(connection, schema, source)
         outcome: dict[str, Any] | None
         try:
             if offset is not None:
@@ -132,13 +132,14 @@ def load(
 
 
 def _checked_values(
-    connection: Connection, schema: dict[str, ColumnType], source: SourceBase, known: bool
+    connection: Connection, schema: dict[str, ColumnType], source: SourceBase
 ) -> str:
     """The select list: each column's typed value, or an error when a value misfits."""
     quote = connection.dialect.identifier_preparer.quote
     columns = []
     for name, kind in schema.items():
-        declared = name in source.columns or known
+        # Only a column declared `text` is read as text in every batch by the other path.
+        declared = name in source.columns
         fits, value = _column(
             quote(name), kind, is_date=name == source.date_column, declared=declared
         )
