@@ -195,3 +195,21 @@ def test_a_half_in_a_whole_number_column_is_quarantined_with_its_line(tmp_path: 
     assert len(rejected) == 1 and 201 in tuple(rejected[0])  # line 201 of the file
     assert "whole number" in " ".join(str(value) for value in rejected[0])
     duck.close()
+
+
+def test_a_text_column_pandas_would_retype_keeps_the_row_by_row_values(tmp_path: Path) -> None:
+    """An undeclared column of words whose later batch holds only numbers: pandas
+    re-renders those ("7.0" → "7"), so DuckDB's path leaves the file to it."""
+    source = {"kind": "csv", "path": "orders.csv", "date_column": "day", "batch_rows": 50}
+    results = []
+    for raw in ("duckdb", "sqlite"):
+        project = Project(tmp_path / raw, source, raw)
+        lines = [f"{n},2024-01-{1 + n % 28:02d},word{n}\n" for n in range(50)]
+        lines += [f"{n},2024-02-01,7.0\n" for n in range(50, 100)]  # a batch of numbers
+        (project.folder / "orders.csv").write_text("id,day,tag\n" + "".join(lines), "utf-8")
+        project.load()
+        results.append([row[2] for row in project.rows()])
+        assert not project.marked()  # read row by row on both stores
+        project.close()
+    assert results[0] == results[1]
+    assert results[0][49:51] == ["word49", "7"]

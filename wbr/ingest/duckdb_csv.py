@@ -177,7 +177,9 @@ def _column(text: str, kind: ColumnType, *, is_date: bool, declared: bool) -> tu
     if kind is ColumnType.TEXT and declared:  # read as text by the other path too
         return f"({text} IS NULL OR NOT {blank})", text
     if kind is ColumnType.TEXT:  # inferred: pandas types each batch anew
-        retyped = f"{_NUMBER_START.format(text)} OR lower({text}) IN ('true', 'false')"
+        # lower() only for values starting with t or f: it copies every value it sees.
+        boolean = f"(ascii({text}) IN (70, 84, 102, 116) AND lower({text}) IN ('true', 'false'))"
+        retyped = f"{_NUMBER_START.format(text)} OR {boolean}"
         return f"({text} IS NULL OR NOT ({blank} OR {retyped}))", text
     return "FALSE", text  # DATETIME: never here (see `eligible`, `_schema`)
 
