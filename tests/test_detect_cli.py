@@ -110,12 +110,13 @@ def test_project_mode_stores_and_prints_the_latest_weeks_flags(tmp_path: Path) -
     compute(engine, shop.registry())
     engine.dispose()
     args = ["detect", "--registry", str(registry_file), "--database-url", url]
-    first = CliRunner().invoke(main, [*args, "--week-ending", "2024-01-13"])
+    first = CliRunner().invoke(main, [*args, "--week-ending", "2024-01-06"])
     assert first.exit_code == 0, first.output
-    assert "scored 6 metrics over 378 metric-weeks: 12 flags (12 open" in first.output
-    assert "12 new, 0 updated, 0 resolved" in first.output
-    assert "week ending 2024-01-13: 3 flag(s)" in first.output
-    assert "ctr  2024-01-13  robust   high   bad   open" in first.output
+    assert "scored 6 metrics over 378 metric-weeks: 3 flags (3 open" in first.output
+    assert "3 new, 0 updated, 0 resolved" in first.output
+    assert "week ending 2024-01-06: 3 flag(s)" in first.output
+    assert "ctr  2024-01-06  level_shift high   bad   open" in first.output
+    assert "new level since 2024-01-06: 400 bps below the previous 8 weeks" in first.output
     again = CliRunner().invoke(main, args)
-    assert "0 new, 12 updated, 0 resolved" in again.output
+    assert "0 new, 3 updated, 0 resolved" in again.output
     assert "week ending 2024-03-16: 0 flag(s)" in again.output

@@ -46,6 +46,9 @@ MEDIAN_VARIANCE_FACTOR = math.pi / 2
 MIN_BASELINE = 4  # fewer comparable values than this: the period is not scored
 NOISE_WINDOW = 26  # recent moving ranges, or errors, that estimate the noise
 MIN_ERRORS = 8  # out-of-sample errors needed before they set the noise
+# ... and before they choose between baselines: a young series that declines
+# week after week shows its lagging median within a month.
+MIN_ERRORS_TO_CHOOSE = 4
 TINY = 1e-12
 # The small-sample widening is taken at 3 sigmas whatever the sensitivity: at a
 # wider band the Student-t tail would widen it again, and a high band on a young
@@ -253,7 +256,7 @@ class SequentialScorer:
         best, best_error = full, math.inf
         for size in levels:
             errors = lane.errors.get(size, [])
-            if len(errors) < MIN_ERRORS:
+            if len(errors) < MIN_ERRORS_TO_CHOOSE:
                 return full
             error = _median([abs(e) for e in errors[-NOISE_WINDOW:]])
             if size != full:

@@ -74,6 +74,8 @@ class Estimates:
     score: Floats  # signed distance from expected in band half-widths
     fired: Bools
     baseline_size: Sequence[int]  # comparable periods in the baseline (0 for wow)
+    # Per period: where a new level it confirmed began (that period's index), else -1.
+    shift_start: Sequence[int] = ()
 
 
 class Detector(Protocol):
@@ -190,7 +192,8 @@ def _estimates(
         None if np.isnan(e) else name for e, name in zip(scorer.expected, names, strict=True)
     ]
     sizes = [int(size) for size in scorer.baseline_size]
-    return Estimates(detector, expected, lower, upper, score, scorer.fired.copy(), sizes)
+    shifts = [int(start) for start in scorer.shift_at]
+    return Estimates(detector, expected, lower, upper, score, scorer.fired.copy(), sizes, shifts)
 
 
 class Robust:
