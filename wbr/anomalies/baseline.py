@@ -58,6 +58,7 @@ SMALL_SAMPLE_Z = 3.0
 # the jump (or than the band): they agree with each other.
 SETTLED_PERIODS = 3
 SETTLED_SPREAD = 0.5
+FULL = 0  # the key of the full baseline's forecasts and errors
 # A shorter baseline replaces the full one only when its recent errors are at
 # least this much smaller: on a steady metric the two err alike, and the full
 # window's median is the one that ignores a single odd week.
@@ -205,14 +206,14 @@ class SequentialScorer:
             if not scorable or len(recent) < MIN_BASELINE:
                 lane.note(t, 0.0, usable[t])
                 continue
-            levels = {
-                size: _median([deseasoned[j] for j in recent[-size:]])
-                for size in self._sizes
-                if size <= len(recent)
-            }
-            size = self._best_size(lane, len(recent), levels)
-            level = levels[size]
-            width = self.params.z * self._sigma(lane, deseasoned, level, size)
+            # The full baseline (all of `recent`) is key 0, a short one its length.
+            levels = {FULL: _median([deseasoned[j] for j in recent])}
+            for short in self.params.short_windows:
+                if short < len(recent):
+                    levels[short] = _median([deseasoned[j] for j in recent[-short:]])
+            key = self._best_baseline(lane, levels)
+            level, size = levels[key], key or len(recent)
+            width = self.params.z * self._sigma(lane, deseasoned, level, key, size)
             centre = level + offsets[t]
             self.expected[t], self.half_width[t] = centre, width
             self.baseline_size[t] = size
@@ -241,38 +242,36 @@ class SequentialScorer:
         """
         points = [deseasoned[j] for j in flagged[-SETTLED_PERIODS:]]
         jump = abs(_median(points) - level)
-        return max(points) - min(points) <= max(2 * width, SETTLED_SPREAD * jump)
+        return max(points) - min(points) <= max(width, SETTLED_SPREAD * jump)
 
-    @property
-    def _sizes(self) -> list[int]:
-        window = self.params.window
-        return sorted({window, *(size for size in self.params.short_windows if size < window)})
+    def _best_baseline(self, lane: _Lane, levels: dict[int, float]) -> int:
+        """The baseline whose recent forecasts erred least; the full one until that is known.
 
-    def _best_size(self, lane: _Lane, available: int, levels: dict[int, float]) -> int:
-        """The baseline length whose recent forecasts erred least (the full window until known)."""
-        full = min(self.params.window, available)
-        if full not in levels:
-            full = max(levels)
-        best, best_error = full, math.inf
-        for size in levels:
-            errors = lane.errors.get(size, [])
+        A short baseline must beat the full one by a margin: on a steady metric the
+        two err alike, and the full median is the one a single odd week cannot move.
+        """
+        best, best_error = FULL, math.inf
+        for key in levels:
+            errors = lane.errors.get(key, [])
             if len(errors) < MIN_ERRORS_TO_CHOOSE:
-                return full
+                return FULL
             error = _median([abs(e) for e in errors[-NOISE_WINDOW:]])
-            if size != full:
+            if key != FULL:
                 error /= SHORT_WINDOW_MARGIN
             if error < best_error:
-                best, best_error = size, error
+                best, best_error = key, error
         return best
 
-    def _sigma(self, lane: _Lane, deseasoned: list[float], level: float, size: int) -> float:
+    def _sigma(
+        self, lane: _Lane, deseasoned: list[float], level: float, key: int, size: int
+    ) -> float:
         """Noise of a forecast from `size` baseline values: moving ranges or past errors."""
         ids = [j for j in lane.usable[-NOISE_WINDOW:] if not math.isnan(deseasoned[j])]
         ranges = _moving_ranges([deseasoned[j] for j in ids], ids, lane.level_start)
         sigma = _median(ranges) * MEDIAN_MOVING_RANGE_TO_SIGMA if ranges else 0.0
         sigma *= math.sqrt(1 + _level_variance(size))
         sigma *= small_sample_factor(SMALL_SAMPLE_Z, max(len(ranges), 1))
-        own = lane.errors.get(size, [])
+        own = lane.errors.get(key, [])
         if len(own) >= MIN_ERRORS:
             errors = [abs(error) for error in own[-NOISE_WINDOW:]]
             from_errors = _median(errors) * MEDIAN_ABS_TO_SIGMA
