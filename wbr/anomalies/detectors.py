@@ -134,11 +134,16 @@ def is_sparse(values: Floats) -> bool:
 
 
 def _run(
-    series: SeriesInput, settings: AnomalySettings, seasonal: bool, min_strength: float
+    series: SeriesInput,
+    settings: AnomalySettings,
+    seasonal: bool,
+    min_strength: float,
+    first_min_strength: float = 0.0,
 ) -> Estimates:
     """Score with the sequential scorer, adding last year's pattern where `seasonal` allows.
 
-    A block whose pattern repeats less than `min_strength` is scored robustly. With
+    A block whose pattern repeats less than `min_strength` is scored robustly, and
+    so is one less than `first_min_strength` until a block has used its pattern. With
     a pattern removed, consecutive periods are comparable (for days: yesterday,
     weekday-adjusted); days before a weekday pattern is known are not scored.
     """
@@ -177,7 +182,9 @@ def _run(
             series.events,
             cadence.yearly,
         )
-        if fit is not None and fit.strength >= min_strength:
+        used = DetectorName.SEASONAL in names[:start]
+        needed = min_strength if used else max(min_strength, first_min_strength)
+        if fit is not None and fit.strength >= needed:
             scorer.score(start, end, fit.season)
             names[start:end] = [DetectorName.SEASONAL] * (end - start)
         else:
@@ -236,11 +243,17 @@ class Auto:
     def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates:
         if is_sparse(series.values):
             return _run(series, settings, seasonal=False, min_strength=0.0)
-        seasonal = _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
         if not series.cadence.yearly:
             # A week of days is too short to judge the weekday pattern by; it
             # is always there in daily business data.
-            return seasonal
+            return _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
+        seasonal = _run(
+            series,
+            settings,
+            seasonal=True,
+            min_strength=PATTERN_REPEAT_FOR_AUTO,
+            first_min_strength=FIRST_PATTERN_REPEAT,
+        )
         robust = _run(series, settings, seasonal=False, min_strength=0.0)
         if DetectorName.SEASONAL not in seasonal.detector:
             return robust
@@ -249,6 +262,9 @@ class Auto:
 
 # The pattern must cut the season's median error by this much to be used.
 PATTERN_ERROR_MARGIN = 0.9
+# Without a season's record, the pattern is used when each year's detrended
+# shape correlates this much with the year before's.
+FIRST_PATTERN_REPEAT = 0.75
 
 
 def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: int) -> float:
@@ -273,8 +289,8 @@ def _pick_per_season(series: SeriesInput, robust: Estimates, seasonal: Estimates
             continue
         lo = max(0, start - season)
         if DetectorName.SEASONAL not in seasonal.detector[lo:start]:
-            # The first season with a pattern has no record yet: its repeating
-            # shape (PATTERN_REPEAT_FOR_AUTO) is the only evidence.
+            # The first season with a pattern has no record yet: the seasonal
+            # run used it only for a shape that repeats closely.
             use[start:end] = True
             continue
         with_pattern = _season_error(x, seasonal, robust, lo, start)
