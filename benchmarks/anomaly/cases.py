@@ -105,6 +105,21 @@ def peyton_manning_weekly() -> Case:
     )
 
 
+# CDNOW's real events, unlabelled: the end of the acquisition quarter (revenue
+# falls by two thirds in three weeks) and a two-week burst in July 1997 (x2).
+CDNOW_REAL_EVENTS = (("1997-03-23", "1997-04-19"), ("1997-07-20", "1997-08-09"))
+
+
+def cdnow_real_events_ignored(case: Case) -> Case:
+    """The CDNOW case with its real, unlabelled events counting neither way."""
+    ignore = case.ignore.copy()
+    ends = pd.DatetimeIndex(case.values.index)
+    for first, last in CDNOW_REAL_EVENTS:
+        lo, hi = period_range(ends, "week", date.fromisoformat(first), date.fromisoformat(last))
+        ignore[lo : hi + 1] = True
+    return Case(case.name, case.values, case.grain, case.unit, case.windows, ignore)
+
+
 def cdnow_weekly(first_week: str | None = CDNOW_FIRST_WEEK) -> Case:
     raw = pd.read_csv(
         DATA / "cdnow" / "CDNOW_master.txt.gz",

@@ -23,7 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np
-from cases import Case, cdnow_weekly, demo_weekly, nyc_taxi, peyton_manning_weekly
+from cases import (
+    Case,
+    cdnow_real_events_ignored,
+    cdnow_weekly,
+    demo_weekly,
+    nyc_taxi,
+    peyton_manning_weekly,
+)
 from inject import inject
 from scoring import Alarms, Tally, recall_by_kind, tally
 from synthetic import synthetic_metrics
@@ -114,6 +121,9 @@ def labelled_sets(seeds: int, split: str = "holdout") -> dict[str, list[Case]]:
     bases = {
         "cdnow (from April 1997)": [cdnow_weekly()],
         "cdnow (from its first week)": [cdnow_weekly(first_week=None)],
+        "cdnow (from its first week; its real events count neither way)": [
+            cdnow_real_events_ignored(cdnow_weekly(first_week=None))
+        ],
         "nyc_taxi": [_windows_ignored(nyc_taxi("week"))],
         "peyton_manning": [_windows_ignored(peyton_manning_weekly())],
         "demo": demo_weekly(),
