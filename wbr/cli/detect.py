@@ -22,6 +22,7 @@ from wbr.registry.anomaly_settings import DetectionMethod
 from wbr.registry.models import Unit, Weekday
 
 if TYPE_CHECKING:  # wbr.anomalies imports statsmodels: only when the command runs
+    from wbr.anomalies.csv_series import Columns, Dropped
     from wbr.anomalies.model import Flag
     from wbr.anomalies.project import DetectionReport
     from wbr.registry.anomaly_settings import KnownEvent
@@ -318,10 +319,10 @@ def _dates(days: Sequence[date]) -> str:
 
 def _json_document(
     csv_file: Path,
-    columns: Any,
+    columns: Columns,
     grain: str,
     scored: int,
-    dropped: Any,
+    dropped: Dropped,
     flags: Sequence[Flag],
 ) -> dict[str, Any]:
     from wbr.anomalies.export import flag_record
