@@ -108,12 +108,30 @@ def test_incomplete_weeks_are_skipped_and_do_not_enter_baselines() -> None:
     assert [flag.week_ending for flag in flags] == [week_ending(35)]
 
 
-def test_a_new_level_is_flagged_for_four_weeks_then_becomes_the_baseline() -> None:
+def test_a_new_level_is_one_level_shift_flag_then_becomes_the_baseline() -> None:
     values = wiggle(50)
-    values[30:] *= 1.3  # a launch: a lasting step up
-    flagged = [flag.week_ending for flag in detect_series(weeks(values), ROBUST)]
-    assert flagged == [week_ending(i) for i in range(30, 34)]
-    assert all(not flag.is_bad for flag in detect_series(weeks(values), ROBUST))
+    values[30:] *= 0.59  # a lasting step down
+    (flag,) = detect_series(weeks(values), ROBUST)
+    assert (flag.week_ending, flag.detector) == (week_ending(30), DetectorName.LEVEL_SHIFT)
+    assert flag.is_bad and flag.actual == pytest.approx(values[30])
+    assert flag.explanation.startswith(
+        f"new level since {week_ending(30).isoformat()}: 41 % below the previous 8 weeks"
+    )
+    # Before the fourth week confirms it, each week of the new level is an outlier.
+    early = detect_series(weeks(values[:32]), ROBUST)
+    assert [(f.week_ending, f.detector) for f in early] == [
+        (week_ending(30), DetectorName.ROBUST),
+        (week_ending(31), DetectorName.ROBUST),
+    ]
+
+
+def test_a_burst_that_wanders_is_not_a_new_level() -> None:
+    """Playoff weeks (x2, x5, x3, x9 the usual views) are outliers; then the usual level is back."""
+    values = wiggle(50, size=0.05)
+    values[30:34] *= [2, 5, 3, 9]
+    flags = detect_series(weeks(values), ROBUST)
+    assert [flag.week_ending for flag in flags] == [week_ending(i) for i in range(30, 34)]
+    assert {flag.detector for flag in flags} == {DetectorName.ROBUST}
 
 
 def test_a_known_event_explains_the_week_and_is_stored_with_its_name() -> None:

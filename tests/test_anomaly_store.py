@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from wbr.anomalies import (
+    DetectorName,
     FlagStatus,
     detect_project,
     flag_by_id,
@@ -52,27 +53,29 @@ def test_detection_flags_the_step_and_a_rerun_updates_instead_of_duplicating(
     compute(store_engine, shop.registry())
     first = detect_project(store_engine, shop.registry())
 
-    # A new level is flagged for four weeks, then it is the baseline.
-    assert {(f.metric, f.week_ending) for f in first.flags} == {
-        (metric, week) for metric in STEPPED for week in STEP_WEEKS
+    # A step is one level-shift flag at the week it began, then it is the baseline.
+    assert {(f.metric, f.week_ending, f.detector) for f in first.flags} == {
+        (metric, STEP_WEEKS[0], DetectorName.LEVEL_SHIFT) for metric in STEPPED
     }
-    assert (first.inserted, first.updated, first.resolved) == (12, 0, 0)
+    assert (first.inserted, first.updated, first.resolved) == (3, 0, 0)
     assert first.metrics_scored == 6 and first.latest_week == shop.WEEK_ENDING
-    ctr = next(f for f in first.flags if f.metric == "ctr" and f.week_ending == STEP_WEEKS[1])
-    assert ctr.is_bad and ctr.actual == pytest.approx(0.06) and ctr.expected == pytest.approx(0.10)
-    assert "−400 bps" in ctr.explanation
+    ctr = next(f for f in first.flags if f.metric == "ctr")
+    # The week ending 2024-01-06 holds six days of 2024 (12 clicks of 200) and one of 2023.
+    assert ctr.is_bad and ctr.actual == pytest.approx((6 * 12 + 10) / (6 * 200 + 100))
+    assert ctr.expected == pytest.approx(0.10)
+    assert ctr.explanation.startswith("new level since 2024-01-06: 400 bps below the previous")
     revenue = next(f for f in first.flags if f.metric == "revenue")
     assert not revenue.is_bad and revenue.actual == pytest.approx(100.0)
 
     ids_before = [row["id"] for row in flag_rows(store_engine)]
     second = detect_project(store_engine, shop.registry())
-    assert (second.inserted, second.updated, second.resolved) == (0, 12, 0)
+    assert (second.inserted, second.updated, second.resolved) == (0, 3, 0)
     rows = flag_rows(store_engine)
     assert [row["id"] for row in rows] == ids_before
     assert {row["run_id"] for row in rows} == {second.run_id}
     with store_engine.connect() as conn:
         runs = conn.execute(sa.select(detection_runs.c.status, detection_runs.c.flags_open)).all()
-    assert runs == [("succeeded", 12), ("succeeded", 12)]
+    assert runs == [("succeeded", 3), ("succeeded", 3)]
 
 
 def test_a_rerun_on_changed_data_updates_or_resolves_flags_and_keeps_their_ids(
@@ -83,7 +86,7 @@ def test_a_rerun_on_changed_data_updates_or_resolves_flags_and_keeps_their_ids(
     detect_project(store_engine, shop.registry())
     impressions_ids = [f.id for f in flags_for_metric(store_engine, "impressions")]
     ctr_before = flags_for_metric(store_engine, "ctr")
-    assert len(impressions_ids) == 4 and all(f.is_bad for f in ctr_before)
+    assert len(impressions_ids) == 1 and all(f.is_bad for f in ctr_before)
 
     # Corrected data: 2024 had 100 impressions a day after all; clicks stay at 12.
     traffic = shop.traffic_frame()
@@ -92,7 +95,7 @@ def test_a_rerun_on_changed_data_updates_or_resolves_flags_and_keeps_their_ids(
     compute(store_engine, shop.registry(), full=True)  # raw tables replaced without a load run
     report = detect_project(store_engine, shop.registry())
 
-    assert (report.inserted, report.updated, report.resolved) == (0, 8, 4)
+    assert (report.inserted, report.updated, report.resolved) == (0, 2, 1)
     assert flags_for_metric(store_engine, "impressions") == []
     assert impressions_ids[0] is not None
     resolved = flag_by_id(store_engine, impressions_ids[0])
@@ -101,8 +104,8 @@ def test_a_rerun_on_changed_data_updates_or_resolves_flags_and_keeps_their_ids(
     # CTR still fires, now up (12 / 100 against 10 / 100): the same rows, updated.
     ctr_after = flags_for_metric(store_engine, "ctr")
     assert [f.id for f in ctr_after] == [f.id for f in ctr_before]
-    assert [f.is_bad for f in ctr_after] == [False] * 4
-    assert ctr_after[1].actual == pytest.approx(0.12)
+    assert [f.is_bad for f in ctr_after] == [False]
+    assert ctr_after[0].actual == pytest.approx((6 * 12 + 10) / 700)
     assert set(flags_for_week(store_engine, STEP_WEEKS[0])) == {"ctr", "revenue"}
 
 
@@ -117,12 +120,14 @@ def test_known_events_explain_their_weeks(store_engine: Engine) -> None:
     compute(store_engine, registry)
     detect_project(store_engine, registry)
     first_week = flags_for_week(store_engine, STEP_WEEKS[0])
-    second_week = flags_for_week(store_engine, STEP_WEEKS[1])
+    assert set(first_week) == STEPPED
     assert {f.status for flags in first_week.values() for f in flags} == {FlagStatus.EXPLAINED}
-    assert {f.explained_by for flags in second_week.values() for f in flags} == {"New Year pricing"}
-    assert {
-        f.status for flags in flags_for_week(store_engine, STEP_WEEKS[2]).values() for f in flags
-    } == {FlagStatus.OPEN}
+    assert {f.explained_by for flags in first_week.values() for f in flags} == {"New Year pricing"}
+    assert all(
+        f.explanation.endswith("; during New Year pricing (a known event)")
+        for flags in first_week.values()
+        for f in flags
+    )
 
 
 def test_an_incomplete_week_is_never_scored(store_engine: Engine) -> None:

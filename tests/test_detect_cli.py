@@ -96,8 +96,44 @@ def test_csv_mode_reports_a_missing_column_without_a_traceback(tmp_path: Path) -
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "needs columns 'day' and 'revenue'; it has: day, orders" in result.output
-    usage = CliRunner().invoke(main, ["detect", "--csv", str(source)])
-    assert usage.exit_code == 2 and "--date-column and --value-column" in usage.output
+    wide = tmp_path / "wide.csv"
+    pd.read_csv(source).assign(returns=1.0).to_csv(wide, index=False)
+    unclear = CliRunner().invoke(main, ["detect", "--csv", str(wide)])
+    assert unclear.exit_code == 1
+    assert "cannot tell the date and value columns apart" in unclear.output
+    assert "numeric: orders, returns" in unclear.output and "pass --date-column" in unclear.output
+
+
+def test_csv_mode_guesses_columns_reports_dropped_weeks_and_writes_json(tmp_path: Path) -> None:
+    """A two-column file needs no column names; weeks without all their days are reported."""
+    source = daily_csv(tmp_path / "orders.csv")
+    days = pd.read_csv(source, parse_dates=["day"])
+    short_day = pd.Timestamp(FIRST_DAY + timedelta(days=7 * 10 + 2))  # week 11 loses a day
+    gap = (days["day"] >= pd.Timestamp(FIRST_DAY + timedelta(days=7 * 14))) & (
+        days["day"] < pd.Timestamp(FIRST_DAY + timedelta(days=7 * 15))
+    )  # week 15 has no rows at all
+    days[(days["day"] != short_day) & ~gap].to_csv(source, index=False)
+
+    def week_of(n: int) -> str:
+        return (FIRST_DAY + timedelta(days=7 * n + 6)).isoformat()
+
+    result = CliRunner().invoke(main, ["detect", "--csv", str(source), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["date_column"], document["value_column"]) == ("day", "orders")
+    assert document["periods_scored"] == 28
+    assert document["periods_dropped"] == {"incomplete": [week_of(10)], "missing": [week_of(14)]}
+    (flag,) = document["flags"]
+    week_ending = DROP_DAY + timedelta(days=(5 - DROP_DAY.weekday()) % 7)
+    assert flag["week_ending"] == week_ending.isoformat() and flag["is_bad"] is True
+    assert flag["detector"] == "robust" and flag["lower"] < flag["expected"] < flag["upper"]
+    assert "columns: date 'day', value 'orders' (guessed)" in result.stderr
+
+    text = CliRunner().invoke(main, ["detect", "--csv", str(source)])
+    assert "28 complete weeks scored, 1 flagged" in text.output
+    assert f"dropped 2 week(s): 1 incomplete ({week_of(10)}), 1 without rows ({week_of(14)})" in (
+        text.output
+    )
 
 
 def test_project_mode_stores_and_prints_the_latest_weeks_flags(tmp_path: Path) -> None:
@@ -110,12 +146,13 @@ def test_project_mode_stores_and_prints_the_latest_weeks_flags(tmp_path: Path) -
     compute(engine, shop.registry())
     engine.dispose()
     args = ["detect", "--registry", str(registry_file), "--database-url", url]
-    first = CliRunner().invoke(main, [*args, "--week-ending", "2024-01-13"])
+    first = CliRunner().invoke(main, [*args, "--week-ending", "2024-01-06"])
     assert first.exit_code == 0, first.output
-    assert "scored 6 metrics over 378 metric-weeks: 12 flags (12 open" in first.output
-    assert "12 new, 0 updated, 0 resolved" in first.output
-    assert "week ending 2024-01-13: 3 flag(s)" in first.output
-    assert "ctr  2024-01-13  robust   high   bad   open" in first.output
+    assert "scored 6 metrics over 378 metric-weeks: 3 flags (3 open" in first.output
+    assert "3 new, 0 updated, 0 resolved" in first.output
+    assert "week ending 2024-01-06: 3 flag(s)" in first.output
+    assert "ctr  2024-01-06  level_shift high   bad   open" in first.output
+    assert "new level since 2024-01-06: 400 bps below the previous 8 weeks" in first.output
     again = CliRunner().invoke(main, args)
-    assert "0 new, 12 updated, 0 resolved" in again.output
+    assert "0 new, 3 updated, 0 resolved" in again.output
     assert "week ending 2024-03-16: 0 flag(s)" in again.output

@@ -1,4 +1,5 @@
-"""The benchmark's series: NYC taxi (labelled by NAB), CDNOW revenue and the demo retailer.
+"""The benchmark's series: NYC taxi (labelled by NAB), Peyton Manning's Wikipedia views
+(labelled with his playoff games), CDNOW revenue and the demo retailer.
 
 A `Case` is one series and what scoring it needs: labelled anomaly windows,
 periods that count neither way (real but unlabelled events), where scoring
@@ -56,8 +57,11 @@ def period_range(ends: pd.DatetimeIndex, grain: str, first: date, last: date) ->
 
 
 def _complete_weeks(daily: pd.Series) -> pd.Series:
+    """Weekly sums on an even grid; NaN for a week that misses a day (never summed)."""
     weeks = daily.resample(WEEK_RULE)
-    return weeks.sum()[weeks.count() == DAYS_PER_WEEK].astype(float)
+    sums = weeks.sum().astype(float)
+    complete = sums.where(weeks.count() == DAYS_PER_WEEK)
+    return complete.loc[complete.first_valid_index() : complete.last_valid_index()]
 
 
 def nyc_taxi(grain: str) -> Case:
@@ -74,7 +78,49 @@ def nyc_taxi(grain: str) -> Case:
     return Case(name, values, grain, "count", windows, np.zeros(len(values), np.bool_))
 
 
-def cdnow_weekly() -> Case:
+# Views spike on the game day and the day after (the highlights, the reactions).
+GAME_AFTERMATH_DAYS = 1
+
+
+def peyton_manning_weekly() -> Case:
+    """Weekly views of Peyton Manning's Wikipedia page; his playoff games are the anomalies.
+
+    The file holds the log of daily views with some days missing: a week that
+    misses a day is NaN (incomplete), as `wbr compute` would store it.
+    """
+    folder = DATA / "peyton_manning"
+    raw = pd.read_csv(folder / "example_wp_log_peyton_manning.csv", parse_dates=["ds"])
+    daily = np.exp(raw.set_index("ds")["y"]).asfreq("D")
+    values = _complete_weeks(daily)
+    ends = pd.DatetimeIndex(values.index)
+    games = json.loads((folder / "playoff_games.json").read_text())["games"]
+    windows = []
+    for day, _ in games:
+        first = date.fromisoformat(day)
+        lo, hi = period_range(ends, "week", first, first + timedelta(days=GAME_AFTERMATH_DAYS))
+        if hi >= lo and not np.isnan(values.iloc[lo : hi + 1]).all():
+            windows.append((lo, hi))
+    return Case(
+        "peyton_manning_views", values, "week", "count", windows, np.zeros(len(values), np.bool_)
+    )
+
+
+# CDNOW's real events, unlabelled: the end of the acquisition quarter (revenue
+# falls by two thirds in three weeks) and a two-week burst in July 1997 (x2).
+CDNOW_REAL_EVENTS = (("1997-03-23", "1997-04-19"), ("1997-07-20", "1997-08-09"))
+
+
+def cdnow_real_events_ignored(case: Case) -> Case:
+    """The CDNOW case with its real, unlabelled events counting neither way."""
+    ignore = case.ignore.copy()
+    ends = pd.DatetimeIndex(case.values.index)
+    for first, last in CDNOW_REAL_EVENTS:
+        lo, hi = period_range(ends, "week", date.fromisoformat(first), date.fromisoformat(last))
+        ignore[lo : hi + 1] = True
+    return Case(case.name, case.values, case.grain, case.unit, case.windows, ignore)
+
+
+def cdnow_weekly(first_week: str | None = CDNOW_FIRST_WEEK) -> Case:
     raw = pd.read_csv(
         DATA / "cdnow" / "CDNOW_master.txt.gz",
         sep=r"\s+",
@@ -86,8 +132,12 @@ def cdnow_weekly() -> Case:
     daily = raw.groupby("date")["dollars"].sum()
     daily = daily.reindex(pd.date_range(daily.index[0], daily.index[-1]), fill_value=0.0)
     weekly = _complete_weeks(daily)
-    weekly = weekly[weekly.index >= CDNOW_FIRST_WEEK]
-    return Case("cdnow_revenue", weekly, "week", "currency", [], np.zeros(len(weekly), np.bool_))
+    name = "cdnow_revenue"
+    if first_week is not None:
+        weekly = weekly[weekly.index >= first_week]
+    else:
+        name = "cdnow_revenue_all"
+    return Case(name, weekly, "week", "currency", [], np.zeros(len(weekly), np.bool_))
 
 
 def demo_events(years: range) -> tuple[KnownEvent, ...]:

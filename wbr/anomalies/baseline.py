@@ -2,7 +2,10 @@
 
 Periods are scored in order, each against a baseline of earlier periods only:
 the median of the last `window` comparable values that were not flagged, plus
-(for the seasonal detector) last year's pattern. The band's width comes from
+(for the seasonal detector) last year's pattern. Once enough periods have been
+scored, the mean of the last two such values replaces that median when its
+out-of-sample errors have been clearly smaller: a level that wanders (a cohort
+decaying, promotions lasting weeks) is followed rather than lagged. The band's width comes from
 the noise: the median moving range of recent values (the process-behaviour-chart
 estimate, which one outlier barely moves) or, once enough periods have been
 scored, the median size of the scorer's own out-of-sample errors, whichever is
@@ -13,8 +16,10 @@ say little about the noise.
 
 A flagged period never enters a later baseline, so an outage does not lower the
 bar for the weeks after it; but when most recent periods were flagged in the
-same direction (four weeks in a row; ten of fourteen days) the change is a new
-level, and the baseline restarts from it.
+same direction (four weeks in a row; ten of fourteen days) and the latest of
+them agree with each other, the change is a new level, and the baseline
+restarts from it. A burst that wanders (x2, x5, x3 of the usual) is no level:
+its weeks stay flagged and the usual level stays the baseline.
 """
 
 from __future__ import annotations
@@ -41,7 +46,23 @@ MEDIAN_VARIANCE_FACTOR = math.pi / 2
 MIN_BASELINE = 4  # fewer comparable values than this: the period is not scored
 NOISE_WINDOW = 26  # recent moving ranges, or errors, that estimate the noise
 MIN_ERRORS = 8  # out-of-sample errors needed before they set the noise
+# ... and before they choose between baselines: a young series that declines
+# week after week shows its lagging median within a month.
+MIN_ERRORS_TO_CHOOSE = 4
 TINY = 1e-12
+# The small-sample widening is taken at 3 sigmas whatever the sensitivity: at a
+# wider band the Student-t tail would widen it again, and a high band on a young
+# series would never fire.
+SMALL_SAMPLE_Z = 3.0
+# A new level is accepted when its last periods spread less than this share of
+# the jump (or than the band): they agree with each other.
+SETTLED_PERIODS = 3
+SETTLED_SPREAD = 0.5
+FULL = 0  # the key of the full baseline's forecasts and errors
+# A shorter baseline replaces the full one only when its recent errors are at
+# least this much smaller: on a steady metric the two err alike, and the full
+# window's median is the one that ignores a single odd week.
+SHORT_WINDOW_MARGIN = 0.8
 
 
 @functools.lru_cache(maxsize=4096)
@@ -69,6 +90,10 @@ class ScoringParams:
     # were flagged in the same direction, that is the new level.
     new_level_window: int
     new_level_flags: int
+    # Shorter baselines tried beside `window`: a series whose level wanders
+    # (a decaying cohort, promotions that last weeks) is forecast better by its
+    # last two values; whichever forecast erred least lately sets the level.
+    short_windows: tuple[int, ...] = (2,)
 
 
 @dataclass(slots=True)
@@ -76,7 +101,8 @@ class _Lane:
     """The history of one class of comparable periods (all weeks; or one weekday)."""
 
     usable: list[int] = field(default_factory=list)  # baseline candidates, oldest first
-    errors: list[float] = field(default_factory=list)  # out-of-sample errors, unflagged
+    # Out-of-sample errors of unflagged periods, per baseline length tried.
+    errors: dict[int, list[float]] = field(default_factory=dict)
     level_start: int = 0  # a new level restarts the baseline here
     recent: list[tuple[int, float]] = field(default_factory=list)  # (period, sign or 0)
 
@@ -103,6 +129,15 @@ class _Lane:
         self.usable.extend(t for t, _ in self.recent if t >= flagged[0] and usable[t])
         self.usable.sort()
         self.recent.clear()
+
+
+def _level_variance(size: int) -> float:
+    """Variance of the median of `size` noisy values, in noise variances.
+
+    One value (or the mean of two) is as noisy as a value; from three on, the
+    median's variance is about (pi / 2) / size.
+    """
+    return 1 / size if size <= 2 else MEDIAN_VARIANCE_FACTOR / size
 
 
 def _floor(params: ScoringParams, level: float) -> float:
@@ -150,6 +185,8 @@ class SequentialScorer:
         self.half_width = np.full(n, np.nan)
         self.fired = np.zeros(n, dtype=np.bool_)
         self.baseline_size = np.zeros(n, dtype=np.int64)
+        # Where a new level was accepted: the period that started it, else -1.
+        self.shift_at = np.full(n, -1, dtype=np.int64)
         self._lanes = [_Lane() for _ in range(params.step)]
 
     def score(self, start: int, end: int, season: Floats, scorable: bool = True) -> None:
@@ -169,34 +206,76 @@ class SequentialScorer:
             if not scorable or len(recent) < MIN_BASELINE:
                 lane.note(t, 0.0, usable[t])
                 continue
-            level = _median([deseasoned[j] for j in recent])
-            width = self.params.z * self._sigma(lane, deseasoned, level, len(recent))
+            # The full baseline (all of `recent`) is key 0, a short one its length.
+            levels = {FULL: _median([deseasoned[j] for j in recent])}
+            for short in self.params.short_windows:
+                if short < len(recent):
+                    levels[short] = _median([deseasoned[j] for j in recent[-short:]])
+            key = self._best_baseline(lane, levels)
+            level, size = levels[key], key or len(recent)
+            width = self.params.z * self._sigma(lane, deseasoned, level, key, size)
             centre = level + offsets[t]
             self.expected[t], self.half_width[t] = centre, width
-            self.baseline_size[t] = len(recent)
+            self.baseline_size[t] = size
             deviation = values[t] - centre
             if abs(deviation) <= width:
                 lane.note(t, 0.0, usable[t])
                 if usable[t]:
-                    lane.errors.append(deviation)
+                    for tried, other in levels.items():
+                        lane.errors.setdefault(tried, []).append(deseasoned[t] - other)
                 continue
             self.fired[t] = True
             lane.note(t, math.copysign(1.0, deviation), usable[t])
             flagged = lane.new_level(self.params)
-            if flagged is not None:
+            if flagged is not None and self._settled(flagged, deseasoned, level, width):
                 lane.accept_new_level(flagged, self.usable)
+                self.shift_at[t] = flagged[0]
 
-    def _sigma(self, lane: _Lane, deseasoned: list[float], level: float, size: int) -> float:
+    def _settled(
+        self, flagged: list[int], deseasoned: list[float], level: float, width: float
+    ) -> bool:
+        """Whether the latest flagged periods sit at one level (a shift), not a wandering burst.
+
+        A run of playoff weeks (x2, x5, x3, x9) is flagged every week but is no
+        level to compare the next weeks with; after it, the usual level returns.
+        A cohort that falls and then holds is: its last weeks agree with each other.
+        """
+        points = [deseasoned[j] for j in flagged[-SETTLED_PERIODS:]]
+        jump = abs(_median(points) - level)
+        return max(points) - min(points) <= max(width, SETTLED_SPREAD * jump)
+
+    def _best_baseline(self, lane: _Lane, levels: dict[int, float]) -> int:
+        """The baseline whose recent forecasts erred least; the full one until that is known.
+
+        A short baseline must beat the full one by a margin: on a steady metric the
+        two err alike, and the full median is the one a single odd week cannot move.
+        """
+        best, best_error = FULL, math.inf
+        for key in levels:
+            errors = lane.errors.get(key, [])
+            if len(errors) < MIN_ERRORS_TO_CHOOSE:
+                return FULL
+            error = _median([abs(e) for e in errors[-NOISE_WINDOW:]])
+            if key != FULL:
+                error /= SHORT_WINDOW_MARGIN
+            if error < best_error:
+                best, best_error = key, error
+        return best
+
+    def _sigma(
+        self, lane: _Lane, deseasoned: list[float], level: float, key: int, size: int
+    ) -> float:
         """Noise of a forecast from `size` baseline values: moving ranges or past errors."""
         ids = [j for j in lane.usable[-NOISE_WINDOW:] if not math.isnan(deseasoned[j])]
         ranges = _moving_ranges([deseasoned[j] for j in ids], ids, lane.level_start)
         sigma = _median(ranges) * MEDIAN_MOVING_RANGE_TO_SIGMA if ranges else 0.0
-        sigma *= math.sqrt(1 + MEDIAN_VARIANCE_FACTOR / size)
-        sigma *= small_sample_factor(self.params.z, max(len(ranges), 1))
-        if len(lane.errors) >= MIN_ERRORS:
-            errors = [abs(error) for error in lane.errors[-NOISE_WINDOW:]]
+        sigma *= math.sqrt(1 + _level_variance(size))
+        sigma *= small_sample_factor(SMALL_SAMPLE_Z, max(len(ranges), 1))
+        own = lane.errors.get(key, [])
+        if len(own) >= MIN_ERRORS:
+            errors = [abs(error) for error in own[-NOISE_WINDOW:]]
             from_errors = _median(errors) * MEDIAN_ABS_TO_SIGMA
-            sigma = max(sigma, from_errors * small_sample_factor(self.params.z, len(errors)))
+            sigma = max(sigma, from_errors * small_sample_factor(SMALL_SAMPLE_Z, len(errors)))
         return max(sigma, _floor(self.params, level), TINY)
 
 

@@ -8,10 +8,12 @@ minimum volume, direction, explanations) is `wbr.anomalies.series`' job.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from statistics import NormalDist
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,11 +47,15 @@ class Cadence:
     step: int  # without a pattern, comparable periods are this far apart
     yearly: bool  # the season is a year: align holidays, keep recurring flags
     new_level: tuple[int, int]  # (flags, out of this many periods) that make a new level
+    z: float  # band half-width in noise sigmas at sensitivity 1
 
 
 # Four weeks off the level is a new level; four days (a long holiday weekend) is not.
-WEEKLY = Cadence("week", 52, 1, yearly=True, new_level=(4, 4))
-DAILY = Cadence("day", 7, 7, yearly=False, new_level=(10, 14))
+# A day is judged at the two-sided tail a week has, divided by seven (3.55
+# sigmas against 3): a daily metric raises no more false alarms per week.
+DAILY_Z = float(NormalDist().inv_cdf(1 - (1 - NormalDist().cdf(DEFAULT_Z)) / 7))
+WEEKLY = Cadence("week", 52, 1, yearly=True, new_level=(4, 4), z=DEFAULT_Z)
+DAILY = Cadence("day", 7, 7, yearly=False, new_level=(10, 14), z=DAILY_Z)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,8 @@ class Estimates:
     score: Floats  # signed distance from expected in band half-widths
     fired: Bools
     baseline_size: Sequence[int]  # comparable periods in the baseline (0 for wow)
+    # Per period: where a new level it confirmed began (that period's index), else -1.
+    shift_start: Sequence[int] = ()
 
 
 class Detector(Protocol):
@@ -126,11 +134,16 @@ def is_sparse(values: Floats) -> bool:
 
 
 def _run(
-    series: SeriesInput, settings: AnomalySettings, seasonal: bool, min_strength: float
+    series: SeriesInput,
+    settings: AnomalySettings,
+    seasonal: bool,
+    min_strength: float,
+    first_min_strength: float = 0.0,
 ) -> Estimates:
     """Score with the sequential scorer, adding last year's pattern where `seasonal` allows.
 
-    A block whose pattern repeats less than `min_strength` is scored robustly. With
+    A block whose pattern repeats less than `min_strength` is scored robustly, and
+    so is one less than `first_min_strength` until a block has used its pattern. With
     a pattern removed, consecutive periods are comparable (for days: yesterday,
     weekday-adjusted); days before a weekday pattern is known are not scored.
     """
@@ -142,7 +155,7 @@ def _run(
     params = ScoringParams(
         window=settings.baseline_weeks,
         step=step,
-        z=DEFAULT_Z / settings.sensitivity,
+        z=cadence.z / settings.sensitivity,
         counts=series.counts,
         log=log,
         relative_noise_floor=RELATIVE_NOISE_FLOOR,
@@ -169,7 +182,9 @@ def _run(
             series.events,
             cadence.yearly,
         )
-        if fit is not None and fit.strength >= min_strength:
+        used = DetectorName.SEASONAL in names[:start]
+        needed = min_strength if used else max(min_strength, first_min_strength)
+        if fit is not None and fit.strength >= needed:
             scorer.score(start, end, fit.season)
             names[start:end] = [DetectorName.SEASONAL] * (end - start)
         else:
@@ -190,7 +205,8 @@ def _estimates(
         None if np.isnan(e) else name for e, name in zip(scorer.expected, names, strict=True)
     ]
     sizes = [int(size) for size in scorer.baseline_size]
-    return Estimates(detector, expected, lower, upper, score, scorer.fired.copy(), sizes)
+    shifts = [int(start) for start in scorer.shift_at]
+    return Estimates(detector, expected, lower, upper, score, scorer.fired.copy(), sizes, shifts)
 
 
 class Robust:
@@ -212,14 +228,92 @@ class Seasonal:
 
 
 class Auto:
-    """Seasonal where the history shows a clear pattern; robust otherwise and for sparse series."""
+    """Robust, or recent level plus last year's pattern where that pattern earned its place.
+
+    Both are run (each only ever sees earlier periods). The first season with a
+    repeating pattern uses it; every later season uses it only when, over the
+    season before, it clearly erred less than the plain robust baseline did. A
+    yearly shape that repeats, but is dwarfed by one-off bursts (a sports star's
+    playoff weeks, a retailer's promotions), does not earn it, and its bursts
+    are not expected again.
+    """
 
     name = "auto"
 
     def estimate(self, series: SeriesInput, settings: AnomalySettings) -> Estimates:
         if is_sparse(series.values):
             return _run(series, settings, seasonal=False, min_strength=0.0)
-        return _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
+        if not series.cadence.yearly:
+            # A week of days is too short to judge the weekday pattern by; it
+            # is always there in daily business data.
+            return _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
+        seasonal = _run(
+            series,
+            settings,
+            seasonal=True,
+            min_strength=PATTERN_REPEAT_FOR_AUTO,
+            first_min_strength=FIRST_PATTERN_REPEAT,
+        )
+        robust = _run(series, settings, seasonal=False, min_strength=0.0)
+        if DetectorName.SEASONAL not in seasonal.detector:
+            return robust
+        return _pick_per_season(series, robust, seasonal)
+
+
+# The pattern must cut the season's median error by this much to be used.
+PATTERN_ERROR_MARGIN = 0.9
+# Without a season's record, the pattern is used when each year's detrended
+# shape correlates this much with the year before's.
+FIRST_PATTERN_REPEAT = 0.75
+
+
+def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: int) -> float:
+    """Median |error| of `found` over [lo, hi), on periods neither run flagged."""
+    expected = found.expected[lo:hi]
+    centre = np.log(expected) if _uses_log(expected) else expected
+    values = x[lo:hi]
+    both = ~np.isnan(values) & ~np.isnan(expected) & ~np.isnan(other.expected[lo:hi])
+    both &= ~found.fired[lo:hi] & ~other.fired[lo:hi]
+    if not both.any():
+        return math.inf
+    return float(np.median(np.abs(values[both] - centre[both])))
+
+
+def _pick_per_season(series: SeriesInput, robust: Estimates, seasonal: Estimates) -> Estimates:
+    values, season = series.values, series.cadence.season
+    x = np.log(values) if _uses_log(values) else values
+    use = np.zeros(len(values), dtype=np.bool_)  # periods scored from the seasonal run
+    for start in block_starts(x, season):
+        end = min(start + season, len(values))
+        if DetectorName.SEASONAL not in seasonal.detector[start:end]:
+            continue
+        lo = max(0, start - season)
+        if DetectorName.SEASONAL not in seasonal.detector[lo:start]:
+            # The first season with a pattern has no record yet: the seasonal
+            # run used it only for a shape that repeats closely.
+            use[start:end] = True
+            continue
+        with_pattern = _season_error(x, seasonal, robust, lo, start)
+        without = _season_error(x, robust, seasonal, lo, start)
+        use[start:end] = with_pattern < PATTERN_ERROR_MARGIN * without
+    if not use.any():
+        return robust
+
+    def pick(a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
+        return [
+            second if chosen else first for first, second, chosen in zip(a, b, use, strict=True)
+        ]
+
+    return Estimates(
+        pick(robust.detector, seasonal.detector),
+        np.where(use, seasonal.expected, robust.expected),
+        np.where(use, seasonal.lower, robust.lower),
+        np.where(use, seasonal.upper, robust.upper),
+        np.where(use, seasonal.score, robust.score),
+        np.where(use, seasonal.fired, robust.fired),
+        pick(robust.baseline_size, seasonal.baseline_size),
+        pick(robust.shift_start, seasonal.shift_start),
+    )
 
 
 DETECTORS: dict[str, Detector] = {

@@ -19,7 +19,7 @@ UNIT_SUFFIXES = {"milliseconds": " ms", "seconds": " s", "days": " d"}
 BPS_PER_UNIT = 10_000
 
 
-def _number(value: float, digits: int) -> str:
+def signed_number(value: float, digits: int) -> str:
     text = f"{abs(value):,.{digits}f}"
     return f"{MINUS}{text}" if value < 0 and float(text.replace(",", "")) != 0 else text
 
@@ -28,20 +28,20 @@ def _significant(value: float) -> str:
     """About three significant digits: 41.2, 4.12, 0.412, 412."""
     size = abs(value)
     digits = 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
-    return _number(value, digits)
+    return signed_number(value, digits)
 
 
 def format_value(value: float, unit: str, currency_symbol: str = "$") -> str:
     if math.isnan(value):
         return "N/A"
     if unit == "percent":
-        return _number(value * 100, 1) + "%"
+        return signed_number(value * 100, 1) + "%"
     if unit in ("count", "currency"):
         prefix = currency_symbol if unit == "currency" else ""
         for size, suffix in COMPACT_STEPS:
             if abs(value) >= size:
                 return prefix + _significant(value / size) + suffix
-        return prefix + (_number(value, 0) if abs(value) >= 100 else _significant(value))
+        return prefix + (signed_number(value, 0) if abs(value) >= 100 else _significant(value))
     return _significant(value) + UNIT_SUFFIXES.get(unit, "")
 
 
@@ -56,11 +56,11 @@ def format_change(actual: float, expected: float, unit: str) -> str:
     """The change from the expectation: bps for percent metrics, percent otherwise."""
     if unit == "percent":
         bps = (actual - expected) * BPS_PER_UNIT
-        return ("+" if bps > 0 else "") + _number(bps, 0) + " bps"
+        return ("+" if bps > 0 else "") + signed_number(bps, 0) + " bps"
     if expected == 0:
         return "N/A"
     pct = (actual / expected - 1) * 100
-    return ("+" if pct > 0 else "") + _number(pct, 1) + "%"
+    return ("+" if pct > 0 else "") + signed_number(pct, 1) + "%"
 
 
 def baseline_phrase(detector: DetectorName, size: int, period: str) -> str:

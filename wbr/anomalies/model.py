@@ -17,6 +17,9 @@ class DetectorName(StrEnum):
     WEEK_OVER_WEEK = "wow"
     ROBUST = "robust"
     SEASONAL = "seasonal"
+    # Not a scorer: a change point the robust or seasonal scorer confirmed (a
+    # new level), flagged once at the week it began.
+    LEVEL_SHIFT = "level_shift"
 
 
 class Severity(StrEnum):

@@ -1,5 +1,9 @@
 """Last year's pattern, from robust STL fits that never see the weeks they score.
 
+For weekly data each week's pattern is the median of the same (holiday-aligned)
+week in every year of history, and with two years, their mean only when they
+agree: one odd week of last year is not expected again.
+
 The series is fitted once per season of history (once a year for weekly data),
 when the scorer reaches a block of periods: the fit of everything before the
 block gives the block's seasonal offsets, each week taking the STL seasonal
@@ -17,6 +21,7 @@ before or after as well: then it is a pattern (an undeclared holiday), and it st
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +46,7 @@ MAX_MISSING_SHARE = 0.2  # more gaps than this in the history: no seasonal fit
 RECURRENCE_SLACK = 1
 RECURRENCE_SHARE = 0.5
 NEIGHBOURS = 3  # periods either side that define "standing out"
+AGREEING_FACTOR = 2.0  # two seasons agree on a period when within this factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +109,8 @@ def _filled(values: Floats) -> Floats:
     return np.asarray(np.interp(positions, positions[present], values[present]))
 
 
-def _stl(history: Floats, period: int) -> tuple[Floats, float] | None:
-    """STL seasonal component and seasonal strength, or None when it cannot be fitted."""
+def _stl(history: Floats, period: int) -> tuple[Floats, Floats, float] | None:
+    """STL seasonal component, detrended values and seasonal strength (None: no fit)."""
     with warnings.catch_warnings():
         # A warning from statsmodels means the fit is not to be trusted: no pattern.
         warnings.simplefilter("error")
@@ -116,7 +122,43 @@ def _stl(history: Floats, period: int) -> tuple[Floats, float] | None:
             return None
     seasonal = np.asarray(fit.seasonal, dtype=np.float64)
     detrended = seasonal + np.asarray(fit.resid, dtype=np.float64)
-    return seasonal, _repeats(detrended, period)
+    return seasonal, detrended, _repeats(detrended, period)
+
+
+def _median_of_seasons(detrended: Floats, source: list[int], j: int) -> float | None:
+    """The pattern of period j as the median of its season-ago chain (holidays aligned).
+
+    STL's seasonal smoother averages the seasons, so one odd week of last year
+    (an outage nobody flagged, a burst) moves this year's expectation by half of
+    it with two years of history. The median of the seasons' detrended values
+    does not move; with only two seasons, "no pattern" is the third voice, so a
+    week is expected to stand out only when both years agree that it does.
+    None when only one season has the period.
+    """
+    votes = []
+    while 0 <= j < len(detrended):
+        votes.append(float(detrended[j]))
+        j = source[j]
+    if len(votes) < 2:
+        return None
+    if len(votes) == 2:
+        return _pair(votes[0], votes[1])
+    return float(np.median(votes))
+
+
+def _pair(last: float, before: float) -> float:
+    """Two seasons' values of a period: their mean when they agree, else the smaller move.
+
+    Agreeing means on the same side and within a factor of two: Thanksgiving
+    +35 % and +37 %. A playoff burst of +80 % one year and +20 % the next is
+    expected at +20 %; +30 % and -10 % at no move at all.
+    """
+    if last * before <= 0:
+        return 0.0
+    small, large = sorted((abs(last), abs(before)))
+    if large <= AGREEING_FACTOR * small:
+        return (last + before) / 2
+    return math.copysign(small, last)
 
 
 def _repeats(detrended: Floats, period: int) -> float:
@@ -155,13 +197,17 @@ def fit_block(
     fitted = _stl(history[first:start], period)
     if fitted is None:
         return None
-    component, strength = fitted
+    component, detrended, strength = fitted
     source = _source_periods(dates, first, end, period, calendar, events, align)
     season = np.full(len(dates), np.nan)
     for i in range(first + period, end):
         j = source[i - first]
         if 0 <= j < len(component):
-            season[i] = component[j]
+            # Years, not weeks: a weekday pattern drifts with the seasons, and
+            # STL's local smoothing follows it better than a median of all weeks.
+            yearly = align and i >= start
+            robust = _median_of_seasons(detrended, source, j) if yearly else None
+            season[i] = component[j] if robust is None else robust
     return SeasonalFit(season, strength)
 
 

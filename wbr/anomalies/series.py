@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from wbr.anomalies import explain
+from wbr.anomalies import explain, shifts
 from wbr.anomalies.baseline import Floats
 from wbr.anomalies.detectors import DAILY, DETECTORS, WEEKLY, Estimates, SeriesInput
 from wbr.anomalies.model import DetectorName, Flag, FlagStatus, severity_of
@@ -200,9 +200,17 @@ def flags_from_estimates(
 ) -> list[Flag]:
     flags = []
     step = 7 if context.grain == "day" else 1
+    # Days scored with the weekday pattern removed are one lane; without it, seven.
+    lane = 1 if DetectorName.SEASONAL in found.detector else step
+    found_shifts = shifts.level_shifts(found, regular, lane)
+    replaced = {t for shift in found_shifts for t in shift.covered}
+    for shift in found_shifts:
+        flag = _shift_flag(shift, found, dates, regular, volumes, events, settings, context)
+        if flag is not None:
+            flags.append(flag)
     for t in (int(i) for i in np.flatnonzero(found.fired)):
         detector = found.detector[t]
-        if detector is None:
+        if detector is None or t in replaced:
             continue
         actual, expected = float(regular[t]), float(found.expected[t])
         higher_is_better = context.direction == HIGHER_IS_BETTER
@@ -244,4 +252,53 @@ def flags_from_estimates(
                 comparison_week=dates[comparison] if comparison is not None else None,
             )
         )
-    return flags
+    return sorted(flags, key=lambda flag: flag.week_ending)
+
+
+def _shift_flag(
+    shift: shifts.LevelShift,
+    found: Estimates,
+    dates: list[date],
+    regular: Floats,
+    volumes: Floats,
+    events: list[str | None],
+    settings: AnomalySettings,
+    context: SeriesContext,
+) -> Flag | None:
+    """One flag for a new level, at the period it began, compared with the level before."""
+    t = shift.start
+    higher_is_better = context.direction == HIGHER_IS_BETTER
+    is_bad = (shift.after < shift.before) if higher_is_better else (shift.after > shift.before)
+    if settings.alert_on is AlertOn.BAD and not is_bad:
+        return None
+    if _too_small(volumes, shift.confirmed, settings):
+        return None
+    score = float(found.score[t])
+    # The ring sits on the week's own value; the sentence gives the new level.
+    before, after = shift.before, float(regular[t])
+    comparison = _last_normal(found, regular, t, 7 if context.grain == "day" else 1)
+    return Flag(
+        metric=context.metric,
+        week_ending=dates[t],
+        detector=DetectorName.LEVEL_SHIFT,
+        expected=before,
+        lower=float(found.lower[t]),
+        upper=float(found.upper[t]),
+        actual=after,
+        deviation=after - before,
+        deviation_pct=(after / before - 1) * 100 if before else None,
+        score=score,
+        severity=severity_of(score),
+        is_bad=bool(is_bad),
+        explanation=shifts.sentence(
+            shift,
+            dates,
+            context.grain,
+            context.unit,
+            context.currency_symbol,
+            explained_by=events[t],
+        ),
+        explained_by=events[t],
+        status=FlagStatus.EXPLAINED if events[t] else FlagStatus.OPEN,
+        comparison_week=dates[comparison] if comparison is not None else None,
+    )

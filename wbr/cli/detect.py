@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from wbr.registry.anomaly_settings import DetectionMethod
 from wbr.registry.models import Unit, Weekday
 
 if TYPE_CHECKING:  # wbr.anomalies imports statsmodels: only when the command runs
+    from wbr.anomalies.csv_series import Columns, Dropped
     from wbr.anomalies.model import Flag
     from wbr.anomalies.project import DetectionReport
     from wbr.registry.anomaly_settings import KnownEvent
@@ -42,10 +45,18 @@ TOP_CONTRIBUTORS_SHOWN = 3
     "csv_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Score this CSV's series instead of the project (needs --date-column, --value-column).",
+    help="Score this CSV's series instead of the project (any two-column file: date, value).",
 )
-@click.option("--date-column", default=None, help="CSV mode: the column that dates each row.")
-@click.option("--value-column", default=None, help="CSV mode: the column to score.")
+@click.option(
+    "--date-column",
+    default=None,
+    help="CSV mode: the column that dates each row (default: the one column of dates).",
+)
+@click.option(
+    "--value-column",
+    default=None,
+    help="CSV mode: the column to score (default: the one column of numbers).",
+)
 @click.option(
     "--grain",
     type=click.Choice(["week", "day"]),
@@ -120,6 +131,14 @@ TOP_CONTRIBUTORS_SHOWN = 3
     help="Also write the flags to this .csv or .json file.",
 )
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="CSV mode: json writes the flags and the dropped periods to standard output as JSON.",
+)
+@click.option(
     "--all-periods",
     is_flag=True,
     help="CSV mode, with --output: every period's expectation and band, not only the flags.",
@@ -137,9 +156,11 @@ def detect(
 
     Without --csv, scores every metric's complete weeks in the store (after
     `wbr compute`), stores the flags (a rerun updates them, never duplicates
-    them) and prints the latest week's. With --csv FILE --date-column D
-    --value-column V, scores that series alone and prints its flags, so anyone
-    can try the detectors on their own data. See docs/anomalies.md.
+    them) and prints the latest week's. With --csv FILE, scores that series
+    alone and prints its flags, so anyone can try the detectors on their own
+    data: the date and value columns are guessed when the file has one of each
+    (else name them with --date-column and --value-column), and the periods left
+    out (incomplete, or without rows) are counted. See docs/anomalies.md.
     """
     if csv_file is not None:
         _detect_csv(csv_file, output, **options)
@@ -219,17 +240,31 @@ def _parse_event(text: str) -> KnownEvent:
 
 def _detect_csv(csv_file: Path, output: Path | None, **options: Any) -> None:
     from wbr.anomalies import SeriesContext, detect_series, score_series
-    from wbr.anomalies.csv_series import Aggregate, read_series
+    from wbr.anomalies.csv_series import (
+        Aggregate,
+        Columns,
+        dropped_periods,
+        guess_columns,
+        read_series,
+    )
     from wbr.anomalies.export import flags_frame, write_table
     from wbr.registry.anomaly_settings import AnomalySettings
 
-    if not options["date_column"] or not options["value_column"]:
-        raise click.UsageError("--csv needs --date-column and --value-column")
+    as_json = options["output_format"] == "json"
+    if options["date_column"] and options["value_column"]:
+        columns = Columns(options["date_column"], options["value_column"])
+    else:
+        guessed = guess_columns(csv_file)
+        columns = Columns(
+            options["date_column"] or guessed.date, options["value_column"] or guessed.value
+        )
+        click.echo(f"columns: date {columns.date!r}, value {columns.value!r} (guessed)", err=True)
+    grain = options["grain"]
     series = read_series(
         csv_file,
-        options["date_column"],
-        options["value_column"],
-        options["grain"],
+        columns.date,
+        columns.value,
+        grain,
         options["week_ends_on"],
         Aggregate(options["aggregate"]),
     )
@@ -240,19 +275,28 @@ def _detect_csv(csv_file: Path, output: Path | None, **options: Any) -> None:
         alert_on=options["alert_on"],
     )
     context = SeriesContext(
-        metric=options["value_column"],
-        grain=options["grain"],
+        metric=columns.value,
+        grain=grain,
         direction=options["direction"],
         unit=options["unit"],
         events=tuple(_parse_event(text) for text in options["events"]),
     )
     flags = detect_series(series, settings, context)
     scored = int(series.notna().sum())
-    click.echo(
-        f"{csv_file.name}: {scored} complete {options['grain']}s scored, {len(flags)} flagged"
-    )
-    for flag in flags:
-        click.echo(_line(options["value_column"], flag))
+    dropped = dropped_periods(series, grain)
+    if as_json:
+        document = _json_document(csv_file, columns, grain, scored, dropped, flags)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"{csv_file.name}: {scored} complete {grain}s scored, {len(flags)} flagged")
+        if dropped.count:
+            click.echo(
+                f"dropped {dropped.count} {grain}(s): {len(dropped.incomplete)} incomplete"
+                f"{_dates(dropped.incomplete)}, {len(dropped.missing)} without rows"
+                f"{_dates(dropped.missing)}"
+            )
+        for flag in flags:
+            click.echo(_line(columns.value, flag))
     if output is not None:
         if options["all_periods"]:
             frame = score_series(series, settings, context)
@@ -260,6 +304,41 @@ def _detect_csv(csv_file: Path, output: Path | None, **options: Any) -> None:
         else:
             write_table(flags_frame(flags), output)
         click.echo(f"wrote {output}", err=True)
+
+
+DATES_SHOWN = 5  # dropped periods listed by date; the rest are counted
+
+
+def _dates(days: Sequence[date]) -> str:
+    if not days:
+        return ""
+    shown = ", ".join(day.isoformat() for day in days[:DATES_SHOWN])
+    more = f", and {len(days) - DATES_SHOWN} more" if len(days) > DATES_SHOWN else ""
+    return f" ({shown}{more})"
+
+
+def _json_document(
+    csv_file: Path,
+    columns: Columns,
+    grain: str,
+    scored: int,
+    dropped: Dropped,
+    flags: Sequence[Flag],
+) -> dict[str, Any]:
+    from wbr.anomalies.export import flag_record
+
+    return {
+        "file": str(csv_file),
+        "date_column": columns.date,
+        "value_column": columns.value,
+        "grain": grain,
+        "periods_scored": scored,
+        "periods_dropped": {
+            "incomplete": [day.isoformat() for day in dropped.incomplete],
+            "missing": [day.isoformat() for day in dropped.missing],
+        },
+        "flags": [flag_record(flag) for flag in flags],
+    }
 
 
 COMMANDS = [detect]

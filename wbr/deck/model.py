@@ -145,7 +145,7 @@ class AnomalyNote:
     """A week the detector flagged, as the deck shows it: one sentence and the numbers."""
 
     week_ending: date
-    detector: str  # "robust", "seasonal" or "wow"
+    detector: str  # "robust", "seasonal", "wow" or "level_shift"
     status: str  # "open" (the owner explains it) or "explained" (a known event)
     severity: str  # "low", "medium" or "high"
     is_bad: bool  # whether the move is bad for the business, given the metric's direction
