@@ -23,6 +23,8 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboards import ids
+from dashboards.address import ALL_SECTIONS, VIEW_EXCEPTIONS, section_slug
+from dashboards.address import VIEW_ALL as VIEW_ALL
 from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
 from dashboards.elements import Child, Element, as_children, element
 from dashboards.flags import exceptions_summary, flag_strip
@@ -49,8 +51,6 @@ DECK_NOTE: Final = (
     "Controllable inputs come first, then the outputs they drive. "
     "Discuss exceptions only; owners explain moves outside the normal range."
 )
-VIEW_ALL: Final = "all"
-VIEW_EXCEPTIONS: Final = "exceptions"
 GRAPH_CONFIG: Final[dcc.Graph.Config] = {"displayModeBar": False, "responsive": True}
 
 
@@ -225,11 +225,22 @@ def exceptions_only(deck: Deck) -> Deck:
     return replace(deck, sections=sections)
 
 
-def deck_layout(deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL) -> Component:
+def one_section(deck: Deck, slug: str) -> Deck:
+    """The deck with only the section whose title has this slug (all of them for "")."""
+    if slug == ALL_SECTIONS:
+        return deck
+    sections = tuple(s for s in deck.sections if section_slug(s.title) == slug)
+    return replace(deck, sections=sections)
+
+
+def deck_layout(
+    deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL, section: str = ALL_SECTIONS
+) -> Component:
     """The whole deck: its header, then every section in order.
 
     `may_write` says on which charts the person viewing may write notes; `view`
-    is VIEW_ALL or VIEW_EXCEPTIONS (only the metrics with an open flag this week).
+    is VIEW_ALL or VIEW_EXCEPTIONS (only the metrics with an open flag this week);
+    `section` a section's slug (`dashboards.address.section_slug`), or "" for all.
     """
     labels = {chart.metric: chart.label for chart in deck.charts}
     header = html.Header(
@@ -253,7 +264,8 @@ def deck_layout(deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL) -
         ],
         className="deck-header",
     )
-    shown = exceptions_only(deck) if view == VIEW_EXCEPTIONS else deck
+    shown = one_section(deck, section)
+    shown = exceptions_only(shown) if view == VIEW_EXCEPTIONS else shown
     sections = [
         _section(i, section, deck, labels, may_write) for i, section in enumerate(shown.sections)
     ]

@@ -45,6 +45,8 @@ def explain_button(target: NoteTarget, label: str) -> Element:
         className="explain-button",
         n_clicks=0,
         type="button",
+        # The deck page is HTML text (dashboards/html_text.py): deck.js reads the target here.
+        **data_attributes({ids.DATA_NOTE_TARGET: target.key}),
     )
 
 

@@ -1,0 +1,107 @@
+/* The deck page in the browser: HTML text in, charts drawn as they scroll into view.
+ *
+ * The server sends the deck as one HTML string and its figures beside it
+ * (dashboards/html_text.py), in the `deck-payload` store; Dash calls
+ * `wbr.showDeck` whenever that store changes. It writes the HTML into the
+ * `deck-host` div, which Dash leaves empty, and draws each chart with plotly.js
+ * the first time it comes near the viewport. `window.wbrDeck.renders` counts
+ * the draws of each chart of the deck shown, so a test can check none is drawn
+ * twice; `window.wbrDeck.shown` is the key of that deck.
+ *
+ * plotly.js (4.8 MB) is fetched at once, while Dash starts, from the app's own
+ * route; no Dash component here loads it.
+ */
+(function () {
+  "use strict";
+
+  var PLOTLY_SRC = "/_wbr/plotly.min.js";
+  var NEAR_VIEWPORT = "400px 0px";  // start drawing a little before a chart shows
+
+  var state = {shown: null, renders: {}, figures: {}, observer: null, drawnAt: {}};
+  window.wbrDeck = state;
+
+  var plotlyReady = null;
+  function loadPlotly() {
+    if (plotlyReady === null) {
+      plotlyReady = window.Plotly ? Promise.resolve(window.Plotly) : new Promise(function (ok, fail) {
+        var script = document.createElement("script");
+        script.src = PLOTLY_SRC;
+        script.onload = function () { ok(window.Plotly); };
+        script.onerror = fail;
+        document.head.appendChild(script);
+      });
+    }
+    return plotlyReady;
+  }
+  loadPlotly();
+
+  function draw(chart) {
+    var entry = state.figures[chart.dataset.figure];
+    var target = chart.firstElementChild;
+    if (!entry || !target || chart.dataset.drawn) { return; }
+    chart.dataset.drawn = "pending";  // never twice, however often it comes into view
+    var deck = state.shown;
+    loadPlotly().then(function (Plotly) {
+      if (state.shown !== deck || !target.isConnected) { return; }  // a newer deck came
+      var figure = entry.figure || {};
+      return Plotly.newPlot(target, figure.data || [], figure.layout || {}, entry.config || {})
+        .then(function () {
+          var id = chart.id;
+          state.renders[id] = (state.renders[id] || 0) + 1;
+          state.drawnAt[id] = performance.now();
+          chart.dataset.drawn = "yes";
+        });
+    });
+  }
+
+  function clear(host) {
+    if (state.observer) { state.observer.disconnect(); state.observer = null; }
+    if (window.Plotly) {
+      host.querySelectorAll(".js-plotly-plot").forEach(function (gd) { window.Plotly.purge(gd); });
+    }
+    host.innerHTML = "";
+  }
+
+  function showDeck(payload, hostId) {
+    var host = document.getElementById(hostId);
+    var key = payload ? payload.key : "";
+    if (!host || key === state.shown) {
+      return window.dash_clientside.no_update;  // already on the page: draw nothing again
+    }
+    clear(host);
+    state.shown = key;
+    state.renders = {};
+    state.drawnAt = {};
+    state.figures = (payload && payload.figures) || {};
+    host.innerHTML = (payload && payload.html) || "";
+    var charts = host.querySelectorAll("[data-figure]");
+    if (charts.length) {
+      state.observer = new IntersectionObserver(function (entries, observer) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) {
+            observer.unobserve(entry.target);
+            draw(entry.target);
+          }
+        });
+      }, {rootMargin: NEAR_VIEWPORT});
+      charts.forEach(function (chart) { state.observer.observe(chart); });
+    }
+    if (location.hash.length > 1) {  // a link to a card: its target exists only now
+      var anchor = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      if (anchor && host.contains(anchor)) { anchor.scrollIntoView(); }
+    }
+    return key;
+  }
+
+  // "Explain" and "Edit note" are plain buttons in the HTML: tell Dash's editor which note.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-note-target]");
+    if (!button || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    window.dash_clientside.set_props("note-editor-request", {
+      data: {target: button.dataset.noteTarget, at: Date.now()},
+    });
+  });
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.wbr = {showDeck: showDeck};
+})();
