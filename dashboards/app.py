@@ -34,8 +34,14 @@ from dashboards.address import (
     section_slug,
 )
 from dashboards.editor import editor_panel, register_editor
-from dashboards.html_text import DeckPayload, empty_payload, payload
-from dashboards.layout import deck_layout
+from dashboards.html_text import (
+    DeckPayload,
+    LaterPayload,
+    empty_payload,
+    later_payload,
+    payload,
+)
+from dashboards.layout import deck_first_part
 from dashboards.notes_view import MayWrite, never
 from dashboards.pages import gaps_page, inbox_page
 from dashboards.plotly_js import serve_plotly_js
@@ -54,6 +60,10 @@ INBOX_PATH: Final = "/inbox"
 GAPS_PATH: Final = "/gaps"
 DRIVERS_PATH: Final = "/drivers"
 ALL_SECTIONS_LABEL: Final = "All sections"
+# Cards in a deck page's first response; the rest follow once these are shown. About
+# three fill a laptop screen: twelve leave room to scroll while the rest arrive.
+FIRST_CARDS: Final = 12
+KEY_PARTS: Final = 5  # a payload's key: "path|week|view|section|stamp"
 VIEW_OPTIONS: Final = [
     {"label": "All metrics", "value": VIEW_ALL},
     {"label": "Exceptions only", "value": VIEW_EXCEPTIONS},
@@ -184,6 +194,8 @@ def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
             dcc.Store(id=ids.RENDERED, data=shown.payload["key"]),
             dcc.Store(id=ids.DECK_PAYLOAD, data=dict(shown.payload)),
             dcc.Store(id=ids.DECK_DRAWN),
+            dcc.Store(id=ids.DECK_LATER),
+            dcc.Store(id=ids.DECK_APPENDED),
             html.Main(
                 [
                     html.Div(shown.children, id=ids.DECK_CONTAINER),
@@ -253,8 +265,25 @@ class Router:
             key = f"{pathname or '/'}|{address.key}|{stamp}"
         if pathname == GAPS_PATH:
             return Shown(address, gaps_page(deck), empty_payload(key), sections)
-        tree = deck_layout(deck, _writer(self.site, person), address.view, address.section)
-        return Shown(address, None, payload(tree, key), sections)
+        tree, later = deck_first_part(
+            deck, _writer(self.site, person), address.view, address.section, FIRST_CARDS
+        )
+        return Shown(address, None, payload(tree, key, more=bool(later.slots)), sections)
+
+    def later(self, key: str) -> LaterPayload | None:
+        """The cards after the first part of the deck page with this key (None: none)."""
+        parts = key.split("|")
+        if len(parts) != KEY_PARTS or parts[0] in (INBOX_PATH, GAPS_PATH):
+            return None
+        # The key comes back from the browser: check it as an address from the URL.
+        address = self.address(DeckAddress(parts[1], parts[2], parts[3]).query())
+        if address.week is None or address.week != parts[1]:
+            return None
+        person = current_person() if self.site is not None else None
+        deck = self.source.deck(date.fromisoformat(address.week))
+        may_write = _writer(self.site, person)
+        _, later = deck_first_part(deck, may_write, address.view, address.section, FIRST_CARDS)
+        return later_payload(later.cards(deck, may_write), key) if later.slots else None
 
     def rerender(self, pathname: str | None, search: str | None) -> DeckPayload:
         """The page's payload drawn again (after a note was saved): a new key, so it shows."""
@@ -330,6 +359,20 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
         Output(ids.DECK_DRAWN, "data"),
         Input(ids.DECK_PAYLOAD, "data"),
         State(ids.DECK_HOST, "id"),
+    )
+
+    @app.callback(Output(ids.DECK_LATER, "data"), Input(ids.DECK_DRAWN, "data"))
+    def later_cards(key: str | None) -> LaterPayload:
+        # deck.js reports a first part it showed that has more cards to come.
+        found = router.later(key) if key else None
+        if found is None:
+            raise PreventUpdate
+        return found
+
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash's hints
+        ClientsideFunction(namespace="wbr", function_name="appendCards"),
+        Output(ids.DECK_APPENDED, "data"),
+        Input(ids.DECK_LATER, "data"),
     )
 
     if site is not None:

@@ -50,7 +50,16 @@ class DeckPayload(TypedDict):
 
     html: str
     figures: dict[str, Any]  # chart id → a Plotly figure dict
-    key: str  # what was drawn ("path|week|view|section"): the page reports it once drawn
+    key: str  # what was drawn ("path|week|view|section|stamp"): the page reports it once drawn
+    more: bool  # whether more cards follow (`LaterPayload`), asked for once these are shown
+
+
+class LaterPayload(TypedDict):
+    """The cards that follow a deck page's first part, per section, and their figures."""
+
+    key: str  # the key of the page they belong to
+    parts: list[tuple[str, str]]  # (section id, the HTML of the cards to append to it)
+    figures: dict[str, Any]
 
 
 def _attribute_value(name: str, value: Any) -> str | None:
@@ -149,11 +158,23 @@ def _classes(props: dict[str, Any]) -> dict[str, Any]:
     return {"className": props["className"]} if props.get("className") else {}
 
 
-def payload(tree: Any, key: str) -> DeckPayload:
+def payload(tree: Any, key: str, more: bool = False) -> DeckPayload:
     """`tree` (components and elements) as HTML, its figures beside it."""
     writer = HtmlWriter()
     writer.write(tree)
-    return {"html": writer.text(), "figures": writer.figures, "key": key}
+    return {"html": writer.text(), "figures": writer.figures, "key": key, "more": more}
+
+
+def later_payload(parts: list[tuple[str, list[Any]]], key: str) -> LaterPayload:
+    """Cards to append to their sections, as HTML, with their figures."""
+    figures: dict[str, Any] = {}
+    texts = []
+    for section_id, cards in parts:
+        writer = HtmlWriter()
+        writer.write(cards)
+        texts.append((section_id, writer.text()))
+        figures.update(writer.figures)
+    return {"key": key, "parts": texts, "figures": figures}
 
 
 EMPTY_KEY: Final = ""
@@ -161,7 +182,14 @@ EMPTY_KEY: Final = ""
 
 def empty_payload(key: str = EMPTY_KEY) -> DeckPayload:
     """Nothing to draw: the page shows a Dash page (inbox, gaps) instead."""
-    return {"html": "", "figures": {}, "key": key}
+    return {"html": "", "figures": {}, "key": key, "more": False}
 
 
-__all__: Final = ["DeckPayload", "HtmlWriter", "empty_payload", "payload"]
+__all__: Final = [
+    "DeckPayload",
+    "HtmlWriter",
+    "LaterPayload",
+    "empty_payload",
+    "later_payload",
+    "payload",
+]

@@ -142,5 +142,7 @@ RENDERED: Final = "rendered-view"  # a dcc.Store: "path|week|view" the layout al
 # The deck page as HTML text (dashboards/html_text.py, dashboards/assets/deck.js).
 DECK_PAYLOAD: Final = "deck-payload"  # a dcc.Store: {"html", "figures", "key"}
 DECK_HOST: Final = "deck-host"  # the div deck.js writes the HTML into; Dash leaves it empty
-DECK_DRAWN: Final = "deck-drawn"  # a dcc.Store: the key of the payload deck.js last showed
+DECK_DRAWN: Final = "deck-drawn"  # a dcc.Store: the key of a shown payload with more to come
+DECK_LATER: Final = "deck-later"  # a dcc.Store: the cards after the first part
+DECK_APPENDED: Final = "deck-appended"  # a dcc.Store: the key whose later cards deck.js added
 SECTION_SELECTOR: Final = "section-selector"  # every section, or one

@@ -16,7 +16,7 @@ benchmarks/page/ times it.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from dash import dcc, html
@@ -201,18 +201,40 @@ def metric_card(
 
 
 def _section(
-    index: int, section: Section, deck: Deck, labels: dict[str, str], may_write: MayWrite
+    index: int,
+    section: Section,
+    deck: Deck,
+    labels: dict[str, str],
+    may_write: MayWrite,
+    charts: tuple[Chart, ...],
 ) -> Component:
+    """A section with its title and the cards of `charts` (the rest may come later)."""
     return html.Section(
         as_children(
             [
                 html.H2(section.title, className="section-title"),
-                *(metric_card(chart, deck, labels, may_write(chart)) for chart in section.charts),
+                *(metric_card(chart, deck, labels, may_write(chart)) for chart in charts),
             ]
         ),
         id=ids.section_id(index),
         className="deck-section",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LaterCards:
+    """The cards a deck page sends after its first part: (section index, chart), in order."""
+
+    slots: tuple[tuple[int, Chart], ...]
+
+    def cards(self, deck: Deck, may_write: MayWrite = never) -> list[tuple[str, list[Element]]]:
+        """Per section id, the cards to append to it, in deck order."""
+        labels = {chart.metric: chart.label for chart in deck.charts}
+        grouped: dict[str, list[Element]] = {}
+        for index, chart in self.slots:
+            card = metric_card(chart, deck, labels, may_write(chart))
+            grouped.setdefault(ids.section_id(index), []).append(card)
+        return list(grouped.items())
 
 
 def exceptions_only(deck: Deck) -> Deck:
@@ -242,8 +264,39 @@ def deck_layout(
     is VIEW_ALL or VIEW_EXCEPTIONS (only the metrics with an open flag this week);
     `section` a section's slug (`dashboards.address.section_slug`), or "" for all.
     """
+    return deck_first_part(deck, may_write, view, section)[0]
+
+
+def deck_first_part(
+    deck: Deck,
+    may_write: MayWrite = never,
+    view: str = VIEW_ALL,
+    section: str = ALL_SECTIONS,
+    first_cards: int | None = None,
+) -> tuple[Component, LaterCards]:
+    """The deck's header and every section, with only the first `first_cards` cards.
+
+    A page shows its first cards as soon as they arrive and the rest a moment
+    later, so the first chart's wait does not grow with the deck (docs/browser.md).
+    None: every card now.
+    """
     labels = {chart.metric: chart.label for chart in deck.charts}
-    header = html.Header(
+    shown = one_section(deck, section)
+    shown = exceptions_only(shown) if view == VIEW_EXCEPTIONS else shown
+    budget = len(shown.charts) if first_cards is None else first_cards
+    sections, later = [], []
+    for index, part in enumerate(shown.sections):
+        now, budget = part.charts[:budget], max(0, budget - len(part.charts))
+        sections.append(_section(index, part, deck, labels, may_write, now))
+        later += [(index, chart) for chart in part.charts[len(now) :]]
+    if view == VIEW_EXCEPTIONS and not shown.sections:
+        sections = [html.P("No exceptions this week.", className="no-data")]
+    page = html.Div([_header(deck), *sections], id=ids.DECK, className="wbr-deck")
+    return page, LaterCards(tuple(later))
+
+
+def _header(deck: Deck) -> Component:
+    return html.Header(
         [
             html.H1(deck.title, id=ids.DECK_TITLE),
             html.Div(deck.project, id=ids.DECK_PROJECT, className="deck-project"),
@@ -264,11 +317,3 @@ def deck_layout(
         ],
         className="deck-header",
     )
-    shown = one_section(deck, section)
-    shown = exceptions_only(shown) if view == VIEW_EXCEPTIONS else shown
-    sections = [
-        _section(i, section, deck, labels, may_write) for i, section in enumerate(shown.sections)
-    ]
-    if view == VIEW_EXCEPTIONS and not shown.sections:
-        sections = [html.P("No exceptions this week.", className="no-data")]
-    return html.Div([header, *sections], id=ids.DECK, className="wbr-deck")

@@ -17,7 +17,7 @@
   var PLOTLY_SRC = "/_wbr/plotly.min.js";
   var NEAR_VIEWPORT = "400px 0px";  // start drawing a little before a chart shows
 
-  var state = {shown: null, renders: {}, figures: {}, observer: null, drawnAt: {}};
+  var state = {shown: null, renders: {}, figures: {}, observer: null, drawnAt: {}, scrolled: true};
   window.wbrDeck = state;
 
   var plotlyReady = null;
@@ -74,23 +74,51 @@
     state.drawnAt = {};
     state.figures = (payload && payload.figures) || {};
     host.innerHTML = (payload && payload.html) || "";
-    var charts = host.querySelectorAll("[data-figure]");
-    if (charts.length) {
-      state.observer = new IntersectionObserver(function (entries, observer) {
-        entries.forEach(function (entry) {
-          if (entry.isIntersecting) {
-            observer.unobserve(entry.target);
-            draw(entry.target);
-          }
-        });
-      }, {rootMargin: NEAR_VIEWPORT});
-      charts.forEach(function (chart) { state.observer.observe(chart); });
+    state.observer = new IntersectionObserver(function (entries, observer) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) {
+          observer.unobserve(entry.target);
+          draw(entry.target);
+        }
+      });
+    }, {rootMargin: NEAR_VIEWPORT});
+    watch(host);
+    state.scrolled = scrollToHash(host);
+    // More cards to come: ask for them (dashboards/app.py) now that these show.
+    return payload && payload.more ? key : window.dash_clientside.no_update;
+  }
+
+  function watch(root) {
+    root.querySelectorAll("[data-figure]:not([data-watched])").forEach(function (chart) {
+      chart.dataset.watched = "yes";
+      state.observer.observe(chart);
+    });
+  }
+
+  function scrollToHash(host) {
+    // A link to a card (#card-revenue): its target exists only now that the HTML is in.
+    if (location.hash.length < 2) { return true; }
+    var anchor = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!anchor || !host.contains(anchor)) { return false; }
+    anchor.scrollIntoView();
+    return true;
+  }
+
+  function appendCards(later) {
+    if (!later || later.key !== state.shown || !state.observer) {
+      return window.dash_clientside.no_update;  // cards of a deck no longer shown
     }
-    if (location.hash.length > 1) {  // a link to a card: its target exists only now
-      var anchor = document.getElementById(decodeURIComponent(location.hash.slice(1)));
-      if (anchor && host.contains(anchor)) { anchor.scrollIntoView(); }
-    }
-    return key;
+    Object.assign(state.figures, later.figures || {});
+    later.parts.forEach(function (part) {
+      var section = document.getElementById(part[0]);
+      if (section) {
+        section.insertAdjacentHTML("beforeend", part[1]);
+        watch(section);
+      }
+    });
+    var host = state.observer && document.getElementById("deck-host");
+    if (!state.scrolled && host) { state.scrolled = scrollToHash(host); }
+    return later.key;
   }
 
   // "Explain" and "Edit note" are plain buttons in the HTML: tell Dash's editor which note.
@@ -103,5 +131,5 @@
   });
 
   window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.wbr = {showDeck: showDeck};
+  window.dash_clientside.wbr = {showDeck: showDeck, appendCards: appendCards};
 })();
