@@ -63,8 +63,8 @@ class LaterPayload(TypedDict):
 
 
 def _attribute_value(name: str, value: Any) -> str | None:
-    """The attribute's text, or None to leave it out (False, None)."""
-    if value is None or value is False:
+    """The attribute's text, or None to leave it out (False, None, "")."""
+    if value is None or value is False or value == "":
         return None
     if value is True:
         return ""

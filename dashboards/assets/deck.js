@@ -8,13 +8,13 @@
  * the draws of each chart of the deck shown, so a test can check none is drawn
  * twice; `window.wbrDeck.shown` is the key of that deck.
  *
- * plotly.js (4.8 MB) is fetched at once, while Dash starts, from the app's own
- * route; no Dash component here loads it.
+ * plotly.js (the 1.2 MB basic bundle) is fetched at once, while Dash starts, from the app's own
+ * route (dashboards/plotly_js.py), and run once the first cards are in.
  */
 (function () {
   "use strict";
 
-  var PLOTLY_SRC = "/_wbr/plotly.min.js";
+  var PLOTLY_SRC = "/_wbr/plotly-basic.min.js";  // dashboards/plotly_js.py
   var NEAR_VIEWPORT = "400px 0px";  // start drawing a little before a chart shows
 
   var state = {shown: null, renders: {}, figures: {}, observer: null, drawnAt: {}, scrolled: true};
@@ -33,7 +33,14 @@
     }
     return plotlyReady;
   }
-  loadPlotly();
+  // Fetch plotly.js now, beside Dash's start-up, but run it only once the first cards
+  // and the pickers are on the page: compiling it holds the main thread for most of a
+  // second on a first visit, and the reader can read the numbers meanwhile.
+  var preload = document.createElement("link");
+  preload.rel = "preload";
+  preload.as = "script";
+  preload.href = PLOTLY_SRC;
+  document.head.appendChild(preload);
 
   function draw(chart) {
     var entry = state.figures[chart.dataset.figure];
@@ -74,6 +81,9 @@
     state.drawnAt = {};
     state.figures = (payload && payload.figures) || {};
     host.innerHTML = (payload && payload.html) || "";
+    if (host.querySelector("[data-figure]")) {
+      setTimeout(loadPlotly, 0);  // after this frame paints the cards
+    }
     state.observer = new IntersectionObserver(function (entries, observer) {
       entries.forEach(function (entry) {
         if (entry.isIntersecting) {
@@ -91,6 +101,11 @@
   function watch(root) {
     root.querySelectorAll("[data-figure]:not([data-watched])").forEach(function (chart) {
       chart.dataset.watched = "yes";
+      // Hold the chart's place before it is drawn, so the page does not jump as charts
+      // come in (set through the DOM, not a style attribute a CSP would have to allow).
+      var entry = state.figures[chart.dataset.figure];
+      var height = entry && entry.figure && entry.figure.layout && entry.figure.layout.height;
+      if (height) { chart.style.minHeight = height + "px"; }
       state.observer.observe(chart);
     });
   }
