@@ -36,10 +36,13 @@ class DeckAddress:
     week: str | None
     view: str = VIEW_ALL
     section: str = ALL_SECTIONS
+    metric: str = ""  # a metric page's metric (/metric?metric=revenue)
 
     def query(self) -> str:
         """The address's query ("?week=…&view=…"), leaving out the defaults."""
-        params = {WEEK_PARAM: self.week} if self.week else {}
+        params = {METRIC_PARAM: self.metric} if self.metric else {}
+        if self.week:
+            params[WEEK_PARAM] = self.week
         if self.view != VIEW_ALL:
             params[VIEW_PARAM] = self.view
         if self.section:
@@ -48,7 +51,7 @@ class DeckAddress:
 
     @property
     def key(self) -> str:
-        return f"{self.week}|{self.view}|{self.section}"
+        return f"{self.week}|{self.view}|{self.section}|{self.metric}"
 
 
 def parse_address(
@@ -69,6 +72,7 @@ def parse_address(
         week=week if week in weeks else (weeks[-1] if weeks else None),
         view=view if view in VIEWS else VIEW_ALL,
         section=section,
+        metric=query.get(METRIC_PARAM, [""])[0],
     )
 
 

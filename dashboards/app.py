@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import dash
@@ -27,12 +27,15 @@ from dash.exceptions import PreventUpdate
 from dashboards import ids
 from dashboards.address import (
     ALL_SECTIONS,
+    METRIC_PARAM,
     VIEW_ALL,
     VIEW_EXCEPTIONS,
     DeckAddress,
     parse_address,
+    query_value,
     section_slug,
 )
+from dashboards.drivers_view import drivers_layout
 from dashboards.editor import editor_panel, register_editor
 from dashboards.html_text import (
     DeckPayload,
@@ -42,12 +45,15 @@ from dashboards.html_text import (
     payload,
 )
 from dashboards.layout import deck_first_part
+from dashboards.metric_view import METRIC_PATH, metric_page_layout
 from dashboards.notes_view import MayWrite, never
 from dashboards.pages import gaps_page, inbox_page
 from dashboards.plotly_js import serve_plotly_js
 from dashboards.session import SignInGate, current_person, current_session
 from dashboards.source import Site
+from wbr.deck.drivers import driver_map
 from wbr.deck.format import format_date
+from wbr.deck.metric_page import MetricPage
 from wbr.deck.model import Chart, Deck
 from wbr.deck.responses import inbox
 from wbr.people.accounts import delegates
@@ -63,11 +69,20 @@ ALL_SECTIONS_LABEL: Final = "All sections"
 # Cards in a deck page's first response; the rest follow once these are shown. About
 # three fill a laptop screen: twelve leave room to scroll while the rest arrive.
 FIRST_CARDS: Final = 12
-KEY_PARTS: Final = 5  # a payload's key: "path|week|view|section|stamp"
+KEY_PARTS: Final = 6  # a payload's key: "path|week|view|section|metric|stamp"
 VIEW_OPTIONS: Final = [
     {"label": "All metrics", "value": VIEW_ALL},
     {"label": "Exceptions only", "value": VIEW_EXCEPTIONS},
 ]
+
+
+@runtime_checkable
+class MetricPages(Protocol):
+    """A source that also has metric pages (the store's: `dashboards.source`)."""
+
+    def metric_page(self, metric: str, week_ending: date) -> MetricPage | None:
+        """The page of `metric` opened from the deck of `week_ending`; None: no such metric."""
+        ...
 
 
 class DeckSource(Protocol):
@@ -265,15 +280,30 @@ class Router:
             key = f"{pathname or '/'}|{address.key}|{stamp}"
         if pathname == GAPS_PATH:
             return Shown(address, gaps_page(deck), empty_payload(key), sections)
+        if pathname == DRIVERS_PATH:
+            return Shown(address, None, payload(drivers_layout(driver_map(deck)), key), sections)
+        if pathname == METRIC_PATH:
+            return self._metric_page(address, key, sections)
         tree, later = deck_first_part(
             deck, _writer(self.site, person), address.view, address.section, FIRST_CARDS
         )
         return Shown(address, None, payload(tree, key, more=bool(later.slots)), sections)
 
+    def _metric_page(
+        self, address: DeckAddress, key: str, sections: list[tuple[str, str]]
+    ) -> Shown:
+        found = None
+        if isinstance(self.source, MetricPages) and address.week is not None:
+            found = self.source.metric_page(address.metric, date.fromisoformat(address.week))
+        if found is None:
+            missing = html.P(f"No metric named \u201c{address.metric}\u201d.", className="no-data")
+            return Shown(address, missing, empty_payload(key), sections)
+        return Shown(address, None, payload(metric_page_layout(found), key), sections)
+
     def later(self, key: str) -> LaterPayload | None:
         """The cards after the first part of the deck page with this key (None: none)."""
         parts = key.split("|")
-        if len(parts) != KEY_PARTS or parts[0] in (INBOX_PATH, GAPS_PATH):
+        if len(parts) != KEY_PARTS or parts[0] != "/":  # only the deck comes in parts
             return None
         # The key comes back from the browser: check it as an address from the URL.
         address = self.address(DeckAddress(parts[1], parts[2], parts[3]).query())
@@ -332,11 +362,12 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
     ) -> tuple[Any, ...]:
         # The pickers rewrite the address; the address (a link, back, reload) sets the pickers.
         if ctx.triggered_id in (ids.WEEK_SELECTOR, ids.VIEW_SELECTOR, ids.SECTION_SELECTOR):
-            picked = DeckAddress(week, view or VIEW_ALL, section or ALL_SECTIONS).query()
+            metric = query_value(search, METRIC_PARAM)  # a metric page keeps its metric
+            picked = DeckAddress(week, view or VIEW_ALL, section or ALL_SECTIONS, metric).query()
             address = router.address(picked)
         else:
             address = router.address(search)
-            if rendered == f"{pathname or '/'}|{address.key}|":
+            if rendered == f"{pathname or '/'}|{address.key}|":  # no stamp: a first draw
                 # The page shows this view already: the layout drew it, and dcc.Location
                 # reports the address it was loaded at once it mounts. A 300-card deck
                 # is 7 MB: sending it twice would double the wait for the first chart.

@@ -146,3 +146,19 @@ DECK_DRAWN: Final = "deck-drawn"  # a dcc.Store: the key of a shown payload with
 DECK_LATER: Final = "deck-later"  # a dcc.Store: the cards after the first part
 DECK_APPENDED: Final = "deck-appended"  # a dcc.Store: the key whose later cards deck.js added
 SECTION_SELECTOR: Final = "section-selector"  # every section, or one
+
+
+# A metric's page (dashboards/metric_view.py) and the inputs → outputs view (drivers_view.py).
+METRIC_PAGE: Final = "metric-page"
+METRIC_DEFINITION: Final = "metric-definition"
+DRIVERS: Final = "drivers"
+
+
+def history_chart_id(metric: str, grain: str) -> str:
+    """A metric page's history chart: grain "weeks" or "months"."""
+    return f"history-{metric}-{grain}"
+
+
+def driver_row_id(metric: str) -> str:
+    """One input's row in the inputs → outputs view."""
+    return f"driver-{metric}"

@@ -28,6 +28,7 @@ from dashboards.address import VIEW_ALL as VIEW_ALL
 from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
 from dashboards.elements import Child, Element, as_children, element
 from dashboards.flags import exceptions_summary, flag_strip
+from dashboards.metric_view import metric_href
 from dashboards.notes_view import MayWrite, never, week_notes
 from dashboards.tables import metric_tables
 from wbr.deck.figures import six_twelve_figure
@@ -172,8 +173,13 @@ def metric_card(
     The card is an element (`dashboards.elements`); its chart is a `dcc.Graph`.
     """
     kind = chart.kind.lower()
+    week = deck.week_ending.isoformat()
     head: list[Child] = [
-        element("H3", chart.label, className="metric-label"),
+        element(  # the label opens the metric's page: full history, definition, flags
+            "H3",
+            element("A", chart.label, href=metric_href(chart.metric, week)),
+            className="metric-label",
+        ),
         element("Span", kind.upper(), className=f"badge badge-{kind}"),
         element("Span", f"Owner: {chart.owner}", className="metric-owner"),
     ]
