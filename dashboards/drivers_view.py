@@ -20,10 +20,10 @@ from wbr.deck.format import format_change, format_date, format_value_full, text_
 
 DRIVERS_TITLE: Final = "Inputs \u2192 outputs"
 DRIVERS_NOTE: Final = (
-    "Each controllable input beside the outputs it drives (`drives:` in metrics.yaml), "
+    "Each controllable input beside the outputs it drives (drives: in metrics.yaml), "
     "with this week's moves: an output's move with no input's move behind it is worth a question."
 )
-NO_LINKS_TEXT: Final = "No metric lists `drives:` yet: add it to the inputs in metrics.yaml."
+NO_LINKS_TEXT: Final = "No metric lists drives: yet; add it to the inputs in metrics.yaml."
 EXCEPTION_MARK: Final = "exception"
 
 

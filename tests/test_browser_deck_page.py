@@ -27,6 +27,8 @@ pytestmark = browser_marks
 WEEKS = (date(2021, 9, 18), date(2021, 9, 25))
 CHARTS = 30  # three sections of ten: more than the first part's twelve
 SCROLL_STEP_PX = 400
+# A4 landscape less pages.css's 10 mm margins: 190 mm high, at 96 px to the inch.
+A4_LANDSCAPE_PRINTABLE_PX = 190 / 25.4 * 96
 
 
 @pytest.fixture
@@ -123,3 +125,36 @@ def test_the_address_opens_the_same_week_view_and_section(page: Any) -> None:
         # An unknown section or view falls back to the whole deck, never an empty page.
         page.goto(f"{url}?view=nonsense&section=no-such-section")
         page.wait_for_function(CARDS_SHOWN_JS, arg=CHARTS)
+
+
+def test_print_draws_every_chart_once_and_keeps_each_card_in_one_block(page: Any) -> None:
+    deck = synthetic_deck(CHARTS, WEEKS[-1])
+    with served(SyntheticSource(CHARTS, WEEKS)) as url:
+        page.goto(url)
+        page.wait_for_function(CARDS_SHOWN_JS, arg=CHARTS)
+        page.wait_for_function("() => Object.keys(window.wbrDeck.renders).length > 0")
+        page.emulate_media(media="print")
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_function(
+            "(n) => Object.keys(window.wbrDeck.renders).length === n", arg=CHARTS
+        )
+        assert page.evaluate(RENDERS_JS) == {ids.chart_id(c.metric): 1 for c in deck.charts}
+        styles = page.evaluate(
+            """() => ({
+              bar: getComputedStyle(document.querySelector('.top-bar')).display,
+              cards: Array.from(document.querySelectorAll('.metric-card'))
+                .map(c => getComputedStyle(c).breakInside),
+              charts: Array.from(document.querySelectorAll('.chart'))
+                .map(c => getComputedStyle(c).breakInside),
+            })"""
+        )
+        assert styles["bar"] == "none"
+        assert styles["cards"] == ["avoid"] * CHARTS
+        assert styles["charts"] == ["avoid"] * CHARTS
+        # Printed, the deck is a PDF whose every card fits a page, so none is split.
+        page_height = page.evaluate(
+            "() => Math.max(...Array.from(document.querySelectorAll('.metric-card'))"
+            ".map(c => c.getBoundingClientRect().height))"
+        )
+        assert page_height < A4_LANDSCAPE_PRINTABLE_PX
+        assert page.pdf(format="A4", landscape=True).startswith(b"%PDF")

@@ -136,6 +136,11 @@
     return later.key;
   }
 
+  // Printing: draw every chart not drawn yet, so the paper has them all (each once).
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("[data-figure]:not([data-drawn])").forEach(draw);
+  });
+
   // "Explain" and "Edit note" are plain buttons in the HTML: tell Dash's editor which note.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-note-target]");
