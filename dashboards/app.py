@@ -1,9 +1,13 @@
 """The Dash app: the deck of a chosen week, the owner's inbox and the response gaps.
 
 The app only renders: a `DeckSource` hands it finished `Deck` objects, and
-`dashboards.layout.deck_layout` draws them. The page's address says what it
-shows (`/?week=2026-11-28&view=exceptions`, `/inbox`, `/gaps?week=…`), so a link
-opens the same view; the week and view pickers rewrite the address. With a
+`dashboards.layout` draws them. The page's address says what it shows
+(`/?week=2026-11-28&view=exceptions&section=outputs`, `/metric?metric=revenue&week=…`,
+`/drivers?week=…`, `/inbox`, `/gaps?week=…`; `dashboards.address`), so a link
+opens the same view; the week, view and section pickers rewrite the address. The
+deck, metric and drivers pages reach the browser as HTML text and figures
+(`dashboards.html_text`), which `assets/deck.js` shows, drawing each chart once as
+it comes into view; the deck's first cards come with the page, the rest right after. With a
 `Site` (the store's people and notes), people sign in (`dashboards.session`)
 and owners explain their flags in place (`dashboards.editor`); without one the
 app is a read-only deck.
