@@ -19,8 +19,8 @@ from browser_support import (
 from deck_fixtures import SyntheticSource, synthetic_deck
 
 from dashboards import ids
-from dashboards.app import FIRST_CARDS
 from dashboards.layout import exceptions_only
+from dashboards.router import FIRST_CARDS
 from wbr.deck.format import format_date
 
 pytestmark = browser_marks

@@ -12,10 +12,11 @@ from deck_fixtures import SampleSource, sample_deck, synthetic_deck
 from flask.testing import FlaskClient
 
 from dashboards import ids
-from dashboards.app import FIRST_CARDS, create_app
+from dashboards.app import create_app
 from dashboards.html_text import CHART_CLASS, payload
 from dashboards.layout import deck_first_part, deck_layout
 from dashboards.plotly_js import PLOTLY_JS_FILE, PLOTLY_JS_PATH
+from dashboards.router import FIRST_CARDS
 from wbr.deck.figures import six_twelve_figure
 
 # The trace types of plotly.js's basic bundle (its README: "bar, pie and scatter").
