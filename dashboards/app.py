@@ -162,8 +162,8 @@ def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
                 [
                     html.Span("WBR", className="brand"),
                     nav,
-                    html.Div([views, sections, selector], className="pickers"),
-                    _who(site),
+                    # One group, so on a narrow screen it wraps to a second row whole.
+                    html.Div([views, sections, selector, _who(site)], className="pickers"),
                 ],
                 className="top-bar",
             ),
