@@ -94,7 +94,7 @@
     }, {rootMargin: NEAR_VIEWPORT});
     watch(host);
     state.scrolled = scrollToHash(host);
-    // More cards to come: ask for them (dashboards/app.py) now that these show.
+    // More cards to come: ask for them (dashboards/router.py) now that these show.
     return payload && payload.more ? key : window.dash_clientside.no_update;
   }
 
@@ -131,7 +131,7 @@
         watch(section);
       }
     });
-    var host = state.observer && document.getElementById("deck-host");
+    var host = document.getElementById("deck-host");  // ids.DECK_HOST
     if (!state.scrolled && host) { state.scrolled = scrollToHash(host); }
     return later.key;
   }
