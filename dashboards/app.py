@@ -1,9 +1,13 @@
 """The Dash app: the deck of a chosen week, the owner's inbox and the response gaps.
 
 The app only renders: a `DeckSource` hands it finished `Deck` objects, and
-`dashboards.layout.deck_layout` draws them. The page's address says what it
-shows (`/?week=2026-11-28&view=exceptions`, `/inbox`, `/gaps?week=…`), so a link
-opens the same view; the week and view pickers rewrite the address. With a
+`dashboards.layout` draws them. The page's address says what it shows
+(`/?week=2026-11-28&view=exceptions&section=outputs`, `/metric?metric=revenue&week=…`,
+`/drivers?week=…`, `/inbox`, `/gaps?week=…`; `dashboards.address`), so a link
+opens the same view; the week, view and section pickers rewrite the address. The
+deck, metric and drivers pages reach the browser as HTML text and figures
+(`dashboards.html_text`), which `assets/deck.js` shows, drawing each chart once as
+it comes into view; the deck's first cards come with the page, the rest right after. With a
 `Site` (the store's people and notes), people sign in (`dashboards.session`)
 and owners explain their flags in place (`dashboards.editor`); without one the
 app is a read-only deck.
@@ -13,49 +17,45 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, Protocol
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import dash
 import flask
-from dash import Input, Output, State, ctx, dcc, html
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from dashboards import ids
+from dashboards.address import (
+    ALL_SECTIONS,
+    METRIC_PARAM,
+    VIEW_ALL,
+    VIEW_EXCEPTIONS,
+    DeckAddress,
+    query_value,
+)
 from dashboards.editor import editor_panel, register_editor
-from dashboards.layout import VIEW_ALL, VIEW_EXCEPTIONS, deck_layout
-from dashboards.notes_view import MayWrite, never
-from dashboards.pages import gaps_page, inbox_page
+from dashboards.html_text import LaterPayload
+from dashboards.plotly_js import serve_plotly_js
+from dashboards.router import (
+    DRIVERS_PATH,
+    GAPS_PATH,
+    INBOX_PATH,
+    DeckSource,
+    Router,
+)
 from dashboards.session import SignInGate, current_person, current_session
 from dashboards.source import Site
 from wbr.deck.format import format_date
-from wbr.deck.model import Chart, Deck
-from wbr.deck.responses import inbox
-from wbr.people.accounts import delegates
-from wbr.people.roles import Action, Person, authorize
 
 ASSETS_DIR: Final = Path(__file__).parent / "assets"
 DEFAULT_TITLE: Final = "Weekly Business Review"
-NO_DATA_TEXT: Final = "No weeks with data yet: load and compute the metrics, then reload."
-INBOX_PATH: Final = "/inbox"
-GAPS_PATH: Final = "/gaps"
+ALL_SECTIONS_LABEL: Final = "All sections"
 VIEW_OPTIONS: Final = [
     {"label": "All metrics", "value": VIEW_ALL},
     {"label": "Exceptions only", "value": VIEW_EXCEPTIONS},
 ]
-
-
-class DeckSource(Protocol):
-    """Where the app gets its decks from."""
-
-    def weeks(self) -> list[date]:
-        """Week-ending dates that have data, newest last."""
-        ...
-
-    def deck(self, week_ending: date | None) -> Deck:
-        """The deck of the week ending `week_ending`; None means the latest week."""
-        ...
 
 
 def _week_options(weeks: list[date]) -> list[dict[str, str]]:
@@ -102,10 +102,17 @@ def _page_address() -> tuple[str, str]:
     return page.path or "/", f"?{page.query}" if page.query else ""
 
 
+def _section_options(sections: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"label": ALL_SECTIONS_LABEL, "value": ALL_SECTIONS}] + [
+        {"label": title, "value": slug} for slug, title in sections
+    ]
+
+
 def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
     weeks = source.weeks()
     pathname, search = _page_address()
-    week, view = router.state(search)
+    shown = router.render(pathname, router.address(search))
+    address = shown.address
     session = current_session() if site is not None else None
     selector = html.Label(
         [
@@ -113,7 +120,7 @@ def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
             dcc.Dropdown(
                 id=ids.WEEK_SELECTOR,
                 options=_week_options(weeks),
-                value=week,
+                value=address.week,
                 clearable=False,
                 searchable=False,
                 className="week-selector",
@@ -125,13 +132,22 @@ def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
     views = dcc.RadioItems(
         id=ids.VIEW_SELECTOR,
         options=VIEW_OPTIONS,
-        value=view,
+        value=address.view,
         inline=True,
         className="view-selector",
+    )
+    sections = dcc.Dropdown(
+        id=ids.SECTION_SELECTOR,
+        options=_section_options(shown.sections),
+        value=address.section,
+        clearable=False,
+        searchable=False,
+        className="section-selector",
     )
     nav = html.Div(
         [
             dcc.Link("Deck", href="/", className="nav-link"),
+            dcc.Link("Inputs → outputs", href=DRIVERS_PATH, className="nav-link"),
             dcc.Link("Inbox", href=INBOX_PATH, className="nav-link") if site else None,
             dcc.Link("Response gaps", href=GAPS_PATH, className="nav-link"),
         ],
@@ -143,79 +159,30 @@ def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.CSRF_TOKEN, data=session.csrf_token if session else None),
             html.Nav(
-                [html.Span("WBR", className="brand"), nav, views, selector, _who(site)],
+                [
+                    html.Span("WBR", className="brand"),
+                    nav,
+                    # One group, so on a narrow screen it wraps to a second row whole.
+                    html.Div([views, sections, selector, _who(site)], className="pickers"),
+                ],
                 className="top-bar",
             ),
-            dcc.Store(id=ids.RENDERED, data=_rendered(pathname, week, view)),
-            html.Main(router.render(pathname, week, view), id=ids.DECK_CONTAINER),
+            dcc.Store(id=ids.RENDERED, data=shown.payload["key"]),
+            dcc.Store(id=ids.DECK_PAYLOAD, data=dict(shown.payload)),
+            dcc.Store(id=ids.DECK_DRAWN),
+            dcc.Store(id=ids.DECK_LATER),
+            dcc.Store(id=ids.DECK_APPENDED),
+            html.Main(
+                [
+                    html.Div(shown.children, id=ids.DECK_CONTAINER),
+                    html.Div(id=ids.DECK_HOST),  # dashboards/assets/deck.js fills it
+                ],
+                className="page-main",
+            ),
             editor_panel() if site is not None else None,
         ],
         className="page",
     )
-
-
-def _writer(site: Site | None, person: Person | None) -> MayWrite:
-    """Whether `person` may write on a chart, deciding with one read of the delegates."""
-    if site is None or person is None:
-        return never
-    handed = delegates(site.engine)
-
-    def may_write(chart: Chart) -> bool:
-        decision = authorize(
-            person,
-            Action.WRITE_NOTE,
-            metric_owner=chart.owner_key,
-            delegates=handed.get(chart.metric, frozenset()),
-        )
-        return decision.allowed
-
-    return may_write
-
-
-class Router:
-    """The address → what the page shows."""
-
-    def __init__(self, source: DeckSource, site: Site | None) -> None:
-        self.source = source
-        self.site = site
-
-    def state(self, search: str | None) -> tuple[str | None, str]:
-        """The week (ISO) and view the query asks for, each checked (else the default)."""
-        query = parse_qs((search or "").lstrip("?"))
-        weeks = [week.isoformat() for week in self.source.weeks()]
-        week = query.get("week", [""])[0]
-        view = query.get("view", [VIEW_ALL])[0]
-        return (
-            week if week in weeks else (weeks[-1] if weeks else None),
-            view if view in (VIEW_ALL, VIEW_EXCEPTIONS) else VIEW_ALL,
-        )
-
-    def render(self, pathname: str | None, week: str | None, view: str) -> Component:
-        person = current_person() if self.site is not None else None
-        if pathname == INBOX_PATH and self.site is not None:
-            items = inbox(self.site.engine, self.site.registry, person) if person else []
-            return inbox_page(person, items)
-        if week is None:
-            return html.P(NO_DATA_TEXT, className="no-data")
-        deck = self.source.deck(date.fromisoformat(week))
-        if pathname == GAPS_PATH:
-            return gaps_page(deck)
-        return deck_layout(deck, _writer(self.site, person), view)
-
-    def rerender(self, pathname: str | None, search: str | None) -> Component:
-        week, view = self.state(search)
-        return self.render(pathname, week, view)
-
-
-def _rendered(pathname: str | None, week: str | None, view: str) -> str:
-    return f"{pathname or '/'}|{week}|{view}"
-
-
-def _query(week: str | None, view: str) -> str:
-    params = {"week": week} if week else {}
-    if view != VIEW_ALL:
-        params["view"] = view
-    return f"?{urlencode(params)}" if params else ""
 
 
 def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
@@ -230,6 +197,7 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
     )
     if site is not None:
         SignInGate(site.engine, site.registry.access, title).install(app.server)
+    serve_plotly_js(app.server)
     router = Router(source, site)
     app.layout = lambda: _page(source, site, router)
 
@@ -237,11 +205,16 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
         Output(ids.URL, "search"),
         Output(ids.WEEK_SELECTOR, "value"),
         Output(ids.VIEW_SELECTOR, "value"),
+        Output(ids.SECTION_SELECTOR, "value"),
+        Output(ids.SECTION_SELECTOR, "options"),
         Output(ids.DECK_CONTAINER, "children"),
+        Output(ids.DECK_PAYLOAD, "data"),
+        Output(ids.RENDERED, "data"),
         Input(ids.URL, "pathname"),
         Input(ids.URL, "search"),
         Input(ids.WEEK_SELECTOR, "value"),
         Input(ids.VIEW_SELECTOR, "value"),
+        Input(ids.SECTION_SELECTOR, "value"),
         State(ids.RENDERED, "data"),
     )
     def show(
@@ -249,16 +222,54 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
         search: str | None,
         week: str | None,
         view: str | None,
+        section: str | None,
         rendered: str | None,
     ) -> tuple[Any, ...]:
         # The pickers rewrite the address; the address (a link, back, reload) sets the pickers.
-        if ctx.triggered_id in (ids.WEEK_SELECTOR, ids.VIEW_SELECTOR):
-            week, view = router.state(_query(week, view or VIEW_ALL))
+        if ctx.triggered_id in (ids.WEEK_SELECTOR, ids.VIEW_SELECTOR, ids.SECTION_SELECTOR):
+            metric = query_value(search, METRIC_PARAM)  # a metric page keeps its metric
+            picked = DeckAddress(week, view or VIEW_ALL, section or ALL_SECTIONS, metric).query()
+            address = router.address(picked)
         else:
-            week, view = router.state(search)
-            if ctx.triggered_id is None and rendered == _rendered(pathname, week, view):
-                raise PreventUpdate  # the layout already drew this view
-        return _query(week, view), week, view, router.render(pathname, week, view)
+            address = router.address(search)
+            if rendered == f"{pathname or '/'}|{address.key}|":  # no stamp: a first draw
+                # The page shows this view already: the layout drew it, and dcc.Location
+                # reports the address it was loaded at once it mounts. A 300-card deck
+                # is 7 MB: sending it twice would double the wait for the first chart.
+                raise PreventUpdate
+        shown = router.render(pathname, address)
+        address = shown.address
+        return (
+            address.query(),
+            address.week,
+            address.view,
+            address.section,
+            _section_options(shown.sections) if shown.sections else no_update,
+            shown.children,
+            shown.payload,
+            shown.payload["key"],
+        )
+
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash's hints
+        ClientsideFunction(namespace="wbr", function_name="showDeck"),
+        Output(ids.DECK_DRAWN, "data"),
+        Input(ids.DECK_PAYLOAD, "data"),
+        State(ids.DECK_HOST, "id"),
+    )
+
+    @app.callback(Output(ids.DECK_LATER, "data"), Input(ids.DECK_DRAWN, "data"))
+    def later_cards(key: str | None) -> LaterPayload:
+        # deck.js reports a first part it showed that has more cards to come.
+        found = router.later(key) if key else None
+        if found is None:
+            raise PreventUpdate
+        return found
+
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash's hints
+        ClientsideFunction(namespace="wbr", function_name="appendCards"),
+        Output(ids.DECK_APPENDED, "data"),
+        Input(ids.DECK_LATER, "data"),
+    )
 
     if site is not None:
         labels = {metric.name: metric.label for metric in site.registry.metrics}

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import flask
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from dashboards import ids
 from dashboards.cells import data_attributes
+from dashboards.html_text import DeckPayload
 from dashboards.session import csrf_matches, current_person
 from wbr.errors import AccessError
 from wbr.notes.model import CAUSE_CATEGORIES, MAX_NOTE_LENGTH, NoteConflict, NoteStatus, NoteTarget
@@ -28,13 +29,14 @@ from wbr.people.roles import Action
 
 OPEN_CLASS: Final = "note-editor open"
 CLOSED_CLASS: Final = "note-editor"
-# Renders the page the editor sits on again (after a save), from the URL's path and query.
-Rerender = Callable[[str | None, str | None], Component]
+# Draws the page the editor sits on again (after a save), from the URL's path and query.
+Rerender = Callable[[str | None, str | None], DeckPayload]
 
 
 def editor_panel() -> Component:
     return html.Aside(
         [
+            dcc.Store(id=ids.EDITOR_REQUEST),  # set by deck.js when "Explain" is clicked
             dcc.Store(id=ids.EDITOR_TARGET),
             dcc.Store(id=ids.EDITOR_BASE),
             html.H3(id=ids.EDITOR_TITLE, className="editor-title"),
@@ -126,18 +128,19 @@ def register_editor(app: Dash, desk: NoteDesk, labels: dict[str, str], rerender:
         Output(ids.EDITOR_TEXT, "value"),
         Output(ids.EDITOR_CONFLICT, "children"),
         Output(ids.EDITOR_MESSAGE, "children"),
-        Input({"type": ids.EXPLAIN_BUTTON, "target": ALL}, "n_clicks"),
+        Input(ids.EDITOR_REQUEST, "data"),
         Input(ids.EDITOR_CANCEL, "n_clicks"),
         prevent_initial_call=True,
     )
-    def open_editor(_clicks: list[int | None], _cancel: int | None) -> tuple[Any, ...]:
-        trigger = ctx.triggered_id
-        if trigger == ids.EDITOR_CANCEL:
+    def open_editor(request: object, _cancel: int | None) -> tuple[Any, ...]:
+        # The buttons are in the deck's HTML text (dashboards/html_text.py), not Dash
+        # components: deck.js writes {"target": "metric|week|detector", "at": ms} here.
+        if ctx.triggered_id == ids.EDITOR_CANCEL:
             return (CLOSED_CLASS, None, None, "", no_update, no_update, "", None, "")
-        if not isinstance(trigger, dict) or not ctx.triggered[0].get("value"):
-            raise PreventUpdate  # buttons appearing with a new page, not a click
+        if not isinstance(request, dict) or not request.get("target"):
+            raise PreventUpdate
         try:
-            target = NoteTarget.parse(str(trigger["target"]))
+            target = NoteTarget.parse(str(request["target"]))
         except ValueError:
             raise PreventUpdate from None
         note = get_note(desk.engine, target)
@@ -175,7 +178,7 @@ def register_editor(app: Dash, desk: NoteDesk, labels: dict[str, str], rerender:
         Output(ids.EDITOR_CONFLICT, "children", allow_duplicate=True),
         Output(ids.EDITOR_BASE, "data", allow_duplicate=True),
         Output(ids.EDITOR, "className", allow_duplicate=True),
-        Output(ids.DECK_CONTAINER, "children", allow_duplicate=True),
+        Output(ids.DECK_PAYLOAD, "data", allow_duplicate=True),
         Input(ids.EDITOR_SAVE, "n_clicks"),
         State(ids.EDITOR_TARGET, "data"),
         State(ids.EDITOR_BASE, "data"),
@@ -225,7 +228,7 @@ def register_editor(app: Dash, desk: NoteDesk, labels: dict[str, str], rerender:
     @app.callback(
         Output(ids.EDITOR_MESSAGE, "children", allow_duplicate=True),
         Output(ids.EDITOR, "className", allow_duplicate=True),
-        Output(ids.DECK_CONTAINER, "children", allow_duplicate=True),
+        Output(ids.DECK_PAYLOAD, "data", allow_duplicate=True),
         Input(ids.EDITOR_DELETE, "n_clicks"),
         State(ids.EDITOR_TARGET, "data"),
         State(ids.CSRF_TOKEN, "data"),

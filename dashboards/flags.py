@@ -44,7 +44,7 @@ def _severity_title(note: AnomalyNote) -> str:
 def _response(chart: Chart, note: AnomalyNote, may_write: bool) -> Element | None:
     """The owner's note under the flag, or "Explain" for someone who may write one."""
     if note.annotation is not None:
-        return annotation_block(chart, note.annotation, may_write)
+        return annotation_block(chart.metric, note.annotation, may_write)
     if may_write:
         target = NoteTarget(chart.metric, note.week_ending, note.detector)
         return explain_button(target, EXPLAIN_LABEL)

@@ -113,6 +113,11 @@ EDITOR_MESSAGE: Final = "note-editor-message"
 EDITOR_CONFLICT: Final = "note-editor-conflict"
 # Pattern-matching ids of the buttons that open the editor.
 EXPLAIN_BUTTON: Final = "explain-button"
+# On an "Explain" button: the note's target ("metric|week|detector"). The deck is HTML
+# text, not Dash components (dashboards/html_text.py), so dashboards/assets/deck.js
+# turns a click into EDITOR_REQUEST.
+DATA_NOTE_TARGET: Final = "data-note-target"
+EDITOR_REQUEST: Final = "note-editor-request"  # a dcc.Store: {"target": …, "at": ms}
 # The html attribute of a note naming its status.
 DATA_NOTE_STATUS: Final = "data-note-status"
 DATA_RESPONSE: Final = "data-response"  # on an exception link: explained, investigating, waiting
@@ -133,3 +138,27 @@ def history_id(metric: str, week_ending: date, detector: str) -> str:
 
 
 RENDERED: Final = "rendered-view"  # a dcc.Store: "path|week|view" the layout already drew
+
+# The deck page as HTML text (dashboards/html_text.py, dashboards/assets/deck.js).
+DECK_PAYLOAD: Final = "deck-payload"  # a dcc.Store: {"html", "figures", "key"}
+DECK_HOST: Final = "deck-host"  # the div deck.js writes the HTML into; Dash leaves it empty
+DECK_DRAWN: Final = "deck-drawn"  # a dcc.Store: the key of a shown payload with more to come
+DECK_LATER: Final = "deck-later"  # a dcc.Store: the cards after the first part
+DECK_APPENDED: Final = "deck-appended"  # a dcc.Store: the key whose later cards deck.js added
+SECTION_SELECTOR: Final = "section-selector"  # every section, or one
+
+
+# A metric's page (dashboards/metric_view.py) and the inputs → outputs view (drivers_view.py).
+METRIC_PAGE: Final = "metric-page"
+METRIC_DEFINITION: Final = "metric-definition"
+DRIVERS: Final = "drivers"
+
+
+def history_chart_id(metric: str, grain: str) -> str:
+    """A metric page's history chart: grain "weeks" or "months"."""
+    return f"history-{metric}-{grain}"
+
+
+def driver_row_id(metric: str) -> str:
+    """One input's row in the inputs → outputs view."""
+    return f"driver-{metric}"

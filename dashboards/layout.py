@@ -16,16 +16,19 @@ benchmarks/page/ times it.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboards import ids
+from dashboards.address import ALL_SECTIONS, VIEW_EXCEPTIONS, section_slug
+from dashboards.address import VIEW_ALL as VIEW_ALL
 from dashboards.cells import TONE_NA, data_attributes, raw_attribute, sign_tone
 from dashboards.elements import Child, Element, as_children, element
 from dashboards.flags import exceptions_summary, flag_strip
+from dashboards.metric_view import metric_href
 from dashboards.notes_view import MayWrite, never, week_notes
 from dashboards.tables import metric_tables
 from wbr.deck.figures import six_twelve_figure
@@ -49,8 +52,6 @@ DECK_NOTE: Final = (
     "Controllable inputs come first, then the outputs they drive. "
     "Discuss exceptions only; owners explain moves outside the normal range."
 )
-VIEW_ALL: Final = "all"
-VIEW_EXCEPTIONS: Final = "exceptions"
 GRAPH_CONFIG: Final[dcc.Graph.Config] = {"displayModeBar": False, "responsive": True}
 
 
@@ -172,8 +173,13 @@ def metric_card(
     The card is an element (`dashboards.elements`); its chart is a `dcc.Graph`.
     """
     kind = chart.kind.lower()
+    week = deck.week_ending.isoformat()
     head: list[Child] = [
-        element("H3", chart.label, className="metric-label"),
+        element(  # the label opens the metric's page: full history, definition, flags
+            "H3",
+            element("A", chart.label, href=metric_href(chart.metric, week)),
+            className="metric-label",
+        ),
         element("Span", kind.upper(), className=f"badge badge-{kind}"),
         element("Span", f"Owner: {chart.owner}", className="metric-owner"),
     ]
@@ -201,18 +207,40 @@ def metric_card(
 
 
 def _section(
-    index: int, section: Section, deck: Deck, labels: dict[str, str], may_write: MayWrite
+    index: int,
+    section: Section,
+    deck: Deck,
+    labels: dict[str, str],
+    may_write: MayWrite,
+    charts: tuple[Chart, ...],
 ) -> Component:
+    """A section with its title and the cards of `charts` (the rest may come later)."""
     return html.Section(
         as_children(
             [
                 html.H2(section.title, className="section-title"),
-                *(metric_card(chart, deck, labels, may_write(chart)) for chart in section.charts),
+                *(metric_card(chart, deck, labels, may_write(chart)) for chart in charts),
             ]
         ),
         id=ids.section_id(index),
         className="deck-section",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LaterCards:
+    """The cards a deck page sends after its first part: (section index, chart), in order."""
+
+    slots: tuple[tuple[int, Chart], ...]
+
+    def cards(self, deck: Deck, may_write: MayWrite = never) -> list[tuple[str, list[Element]]]:
+        """Per section id, the cards to append to it, in deck order."""
+        labels = {chart.metric: chart.label for chart in deck.charts}
+        grouped: dict[str, list[Element]] = {}
+        for index, chart in self.slots:
+            card = metric_card(chart, deck, labels, may_write(chart))
+            grouped.setdefault(ids.section_id(index), []).append(card)
+        return list(grouped.items())
 
 
 def exceptions_only(deck: Deck) -> Deck:
@@ -225,14 +253,56 @@ def exceptions_only(deck: Deck) -> Deck:
     return replace(deck, sections=sections)
 
 
-def deck_layout(deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL) -> Component:
+def one_section(deck: Deck, slug: str) -> Deck:
+    """The deck with only the section whose title has this slug (all of them for "")."""
+    if slug == ALL_SECTIONS:
+        return deck
+    sections = tuple(s for s in deck.sections if section_slug(s.title) == slug)
+    return replace(deck, sections=sections)
+
+
+def deck_layout(
+    deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL, section: str = ALL_SECTIONS
+) -> Component:
     """The whole deck: its header, then every section in order.
 
     `may_write` says on which charts the person viewing may write notes; `view`
-    is VIEW_ALL or VIEW_EXCEPTIONS (only the metrics with an open flag this week).
+    is VIEW_ALL or VIEW_EXCEPTIONS (only the metrics with an open flag this week);
+    `section` a section's slug (`dashboards.address.section_slug`), or "" for all.
+    """
+    return deck_first_part(deck, may_write, view, section)[0]
+
+
+def deck_first_part(
+    deck: Deck,
+    may_write: MayWrite = never,
+    view: str = VIEW_ALL,
+    section: str = ALL_SECTIONS,
+    first_cards: int | None = None,
+) -> tuple[Component, LaterCards]:
+    """The deck's header and every section, with only the first `first_cards` cards.
+
+    A page shows its first cards as soon as they arrive and the rest a moment
+    later, so the first chart's wait does not grow with the deck (docs/browser.md).
+    None: every card now.
     """
     labels = {chart.metric: chart.label for chart in deck.charts}
-    header = html.Header(
+    shown = one_section(deck, section)
+    shown = exceptions_only(shown) if view == VIEW_EXCEPTIONS else shown
+    budget = len(shown.charts) if first_cards is None else first_cards
+    sections, later = [], []
+    for index, part in enumerate(shown.sections):
+        now, budget = part.charts[:budget], max(0, budget - len(part.charts))
+        sections.append(_section(index, part, deck, labels, may_write, now))
+        later += [(index, chart) for chart in part.charts[len(now) :]]
+    if view == VIEW_EXCEPTIONS and not shown.sections:
+        sections = [html.P("No exceptions this week.", className="no-data")]
+    page = html.Div([_header(deck), *sections], id=ids.DECK, className="wbr-deck")
+    return page, LaterCards(tuple(later))
+
+
+def _header(deck: Deck) -> Component:
+    return html.Header(
         [
             html.H1(deck.title, id=ids.DECK_TITLE),
             html.Div(deck.project, id=ids.DECK_PROJECT, className="deck-project"),
@@ -253,10 +323,3 @@ def deck_layout(deck: Deck, may_write: MayWrite = never, view: str = VIEW_ALL) -
         ],
         className="deck-header",
     )
-    shown = exceptions_only(deck) if view == VIEW_EXCEPTIONS else deck
-    sections = [
-        _section(i, section, deck, labels, may_write) for i, section in enumerate(shown.sections)
-    ]
-    if view == VIEW_EXCEPTIONS and not shown.sections:
-        sections = [html.P("No exceptions this week.", className="no-data")]
-    return html.Div([header, *sections], id=ids.DECK, className="wbr-deck")

@@ -45,6 +45,8 @@ def explain_button(target: NoteTarget, label: str) -> Element:
         className="explain-button",
         n_clicks=0,
         type="button",
+        # The deck page is HTML text (dashboards/html_text.py): deck.js reads the target here.
+        **data_attributes({ids.DATA_NOTE_TARGET: target.key}),
     )
 
 
@@ -68,8 +70,8 @@ def _revision_line(revision: NoteRevision) -> Element:
     )
 
 
-def annotation_block(chart: Chart, note: Annotation, may_write: bool) -> Element:
-    """The note as the deck shows it; `may_write` adds the "Edit note" button."""
+def annotation_block(metric: str, note: Annotation, may_write: bool) -> Element:
+    """A note on `metric` as the deck shows it; `may_write` adds the "Edit note" button."""
     category = [element("Span", note.category, className="note-category")] if note.category else []
     byline = f"{note.author_name}, {format_timestamp(note.updated_at)}"
     if note.detector == METRIC_WEEK:
@@ -94,17 +96,17 @@ def annotation_block(chart: Chart, note: Annotation, may_write: bool) -> Element
                     element("Summary", f"History ({len(note.history)} revisions)"),
                     element("Ol", [_revision_line(r) for r in reversed(note.history)]),
                 ],
-                id=ids.history_id(chart.metric, note.week_ending, note.detector),
+                id=ids.history_id(metric, note.week_ending, note.detector),
                 className="note-history",
             )
         )
     if may_write:
-        target = NoteTarget(chart.metric, note.week_ending, note.detector)
+        target = NoteTarget(metric, note.week_ending, note.detector)
         children.append(explain_button(target, EDIT_LABEL))
     return element(
         "Div",
         children,
-        id=ids.note_id(chart.metric, note.week_ending, note.detector),
+        id=ids.note_id(metric, note.week_ending, note.detector),
         className=f"note {status_class(note.status)}",
         **data_attributes({ids.DATA_NOTE_STATUS: note.status}),
     )
@@ -112,7 +114,9 @@ def annotation_block(chart: Chart, note: Annotation, may_write: bool) -> Element
 
 def week_notes(chart: Chart, week_ending: date, may_write: bool) -> Element | None:
     """Notes on the chart's metric-weeks (not on a shown flag), and "Add a note"."""
-    blocks: list[Element] = [annotation_block(chart, note, may_write) for note in chart.notes]
+    blocks: list[Element] = [
+        annotation_block(chart.metric, note, may_write) for note in chart.notes
+    ]
     has_own = any(
         note.week_ending == week_ending and note.detector == METRIC_WEEK for note in chart.notes
     )

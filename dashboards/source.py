@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from wbr.compute.run import stored_week_endings
 from wbr.deck.build import build_deck
+from wbr.deck.metric_page import MetricPage, build_metric_page
 from wbr.deck.model import Deck
 from wbr.notes.service import NoteDesk
 from wbr.registry.models import Registry
@@ -29,6 +30,9 @@ class StoreDeckSource:
 
     def deck(self, week_ending: date | None) -> Deck:
         return build_deck(self._engine, self._registry, week_ending, self._raw_engine)
+
+    def metric_page(self, metric: str, week_ending: date) -> MetricPage | None:
+        return build_metric_page(self._engine, self._registry, metric, week_ending)
 
 
 class Site:

@@ -137,6 +137,11 @@ PLOTS_READY_JS = """(count) => {
     && gd.querySelector('.main-svg'));
 }"""
 
+CARDS_SHOWN_JS = """(count) => document.querySelectorAll('.metric-card').length === count"""
+
+# How often deck.js drew each chart of the deck on the page: {chart id: draws}.
+RENDERS_JS = "() => Object.assign({}, window.wbrDeck.renders)"
+
 # True once the chart shows `y0` as the first current-year weekly value.
 CHART_SHOWS_JS = """([id, y0]) => {
   const gd = document.querySelector('#' + id + ' .js-plotly-plot');
@@ -295,8 +300,14 @@ def _number(raw: str) -> float | None:
 
 
 def wait_for_deck(page: Any, deck: Deck) -> None:
-    page.wait_for_function(PLOTS_READY_JS, arg=len(deck.charts), timeout=RENDER_TIMEOUT_MS)
+    """Wait until every card is on the page and every chart drawn, scrolling to each.
+
+    Charts are drawn as they come into view (dashboards/assets/deck.js), so each
+    is scrolled to before it is waited for.
+    """
+    page.wait_for_function(CARDS_SHOWN_JS, arg=len(deck.charts), timeout=RENDER_TIMEOUT_MS)
     for chart in deck.charts:
+        page.locator(f"#{ids.chart_id(chart.metric)}").scroll_into_view_if_needed()
         page.wait_for_function(
             CHART_SHOWS_JS,
             arg=[ids.chart_id(chart.metric), chart.weeks[0].cy],
