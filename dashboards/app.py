@@ -27,6 +27,7 @@ from dashboards.editor import editor_panel, register_editor
 from dashboards.layout import VIEW_ALL, VIEW_EXCEPTIONS, deck_layout
 from dashboards.notes_view import MayWrite, never
 from dashboards.pages import gaps_page, inbox_page
+from dashboards.security import harden
 from dashboards.session import SignInGate, current_person, current_session
 from dashboards.source import Site
 from wbr.deck.format import format_date
@@ -263,6 +264,7 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
     if site is not None:
         labels = {metric.name: metric.label for metric in site.registry.metrics}
         register_editor(app, site.desk, labels, router.rerender)
+    harden(app)  # last: the policy lists the hashes of every inline script registered above
     return app
 
 
