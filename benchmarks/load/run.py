@@ -215,7 +215,8 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
                     refresher.start()
                 results = Results()
                 viewers = [
-                    Viewer(base, weeks, deadline, results, seed) for seed in range(args.viewers)
+                    Viewer(base, weeks, deadline, results, seed, args.think_seconds)
+                    for seed in range(args.viewers)
                 ]
                 for viewer in viewers:
                     viewer.start()
@@ -227,6 +228,7 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         summary = _summary(results, elapsed)
         summary.update(store=store, viewers=args.viewers, workers=args.workers)
         summary.update(threads=args.threads, refreshes=refresher.runs)
+        summary.update(think_seconds=args.think_seconds)
         return summary
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -240,7 +242,8 @@ def _nothing() -> Iterator[None]:
 def _print(summary: dict[str, Any]) -> None:
     print(
         f"\n{summary['store']}: {summary['viewers']} viewers, gunicorn {summary['workers']} "
-        f"workers x {summary['threads']} threads, {summary['seconds']} s: "
+        f"workers x {summary['threads']} threads, think {summary['think_seconds']} s, "
+        f"{summary['seconds']} s: "
         f"{summary['requests_per_second']} requests/s, {summary['errors']} errors"
     )
     print("| request | count | p50 ms | p95 ms | p99 ms | max ms |")
@@ -272,6 +275,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-refresh", action="store_true", help="no refresh beside the load")
+    parser.add_argument(
+        "--think-seconds",
+        type=float,
+        default=0.0,
+        help="mean pause before each week switch (0: back to back, the server's ceiling)",
+    )
     args = parser.parse_args()
     summaries = []
     for store in args.stores:

@@ -76,7 +76,13 @@ def switch_payload(spec: dict[str, Any], week: str) -> bytes:
 
 class Viewer(threading.Thread):
     def __init__(
-        self, base: str, weeks: list[str], deadline: float, results: Results, seed: int
+        self,
+        base: str,
+        weeks: list[str],
+        deadline: float,
+        results: Results,
+        seed: int,
+        think_seconds: float = 0.0,
     ) -> None:
         super().__init__(daemon=True, name=f"viewer-{seed}")
         parts = urlsplit(base)
@@ -86,6 +92,14 @@ class Viewer(threading.Thread):
         self.deadline = deadline
         self.results = results
         self.rng = random.Random(seed)
+        # A person reads a week before switching: 0 makes a closed loop that finds the
+        # server's ceiling; a few seconds is a leadership team paging through the deck.
+        self.think_seconds = think_seconds
+
+    def _think(self) -> None:
+        if self.think_seconds > 0:
+            pause = self.rng.uniform(0.5, 1.5) * self.think_seconds
+            time.sleep(max(0.0, min(pause, self.deadline - time.monotonic())))
 
     def _request(
         self, connection: http.client.HTTPConnection, kind: str, path: str, body: bytes | None
@@ -109,6 +123,7 @@ class Viewer(threading.Thread):
     def run(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)
         spec: dict[str, Any] | None = None
+        time.sleep(self.rng.uniform(0, self.think_seconds))  # viewers arrive over a while
         while time.monotonic() < self.deadline:
             self._request(connection, "page", "/", None)
             self._request(connection, "layout", "/_dash-layout", None)
@@ -116,6 +131,7 @@ class Viewer(threading.Thread):
             if spec is None and found:
                 spec = _week_callback(json.loads(found))
             for _ in range(SWITCHES_PER_VISIT):
+                self._think()
                 if spec is None or time.monotonic() >= self.deadline:
                     break
                 week = self.rng.choice(self.weeks)
