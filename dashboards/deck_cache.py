@@ -3,12 +3,10 @@
 A leadership team opens the same few weeks over and over; building a week's deck
 reads the stored values, flags, notes and, for an older week's to-date medians, raw
 rows (a few hundred ms). Each worker keeps the decks it built, keyed by the week and
-by the store's *version*: the newest compute, detection, load and refresh runs with
-how many are still running, and the number of note revisions (every note write, delete and
-restore adds one). One indexed read per request tells whether anything committed
-since; a refresh that is still running leaves the version as it was for what it has
-not committed, so readers keep the previous values until the new ones commit, then
-get the new ones on their next request. Entries also expire after a short time,
+by the store's *version* (`store_version`). One small read per request tells whether
+anything a deck shows has committed since; a refresh that is still running leaves the
+version as it was until its values commit, so readers keep the previous values until
+then, and get the new ones on their next request. Entries also expire after a short time,
 because a deck says how fresh it is relative to the clock.
 """
 
@@ -18,16 +16,15 @@ import threading
 import time
 from collections import OrderedDict
 from datetime import date
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, ScalarSelect, Table, func, select
 
 from wbr.deck.model import Deck
-from wbr.store.schema import compute_runs, detection_runs, load_runs, note_revisions, scheduled_runs
+from wbr.store.schema import compute_runs, detection_runs, note_revisions, scheduled_runs
 
 MAX_DECKS: Final = 24  # per worker: the weeks people page through, at most
 MAX_AGE_SECONDS: Final = 30.0  # "refreshed 2 hours ago" must not go stale for long
-_RUN_TABLES: Final = (compute_runs, detection_runs, load_runs, scheduled_runs)
 
 Version = tuple[object, ...]
 
@@ -39,13 +36,31 @@ class DeckSource(Protocol):
 
 
 def store_version(engine: Engine) -> Version:
-    """What a deck depends on, read in one round trip: per run table the newest id and
-    how many runs are still running, and the number of note revisions."""
-    columns = []
-    for table in _RUN_TABLES:
-        running = select(func.count()).select_from(table).where(table.c.status == "running")
-        columns += [select(func.max(table.c.id)).scalar_subquery(), running.scalar_subquery()]
-    columns.append(select(func.count()).select_from(note_revisions).scalar_subquery())
+    """What a deck depends on, read in one round trip.
+
+    Values and flags change only when a computation or a detection run succeeds (each
+    commits its rows, then marks its run), so only their newest successful run counts:
+    a refresh's loads do not throw the decks away. The deck's freshness line shows the
+    refresh runs' statuses, so a refresh starting or ending counts; so does every note
+    revision.
+    """
+
+    def newest(table: Table, status: str | None = None) -> ScalarSelect[Any]:
+        query = select(func.max(table.c.id))
+        return (
+            query if status is None else query.where(table.c.status == status)
+        ).scalar_subquery()
+
+    running = (
+        select(func.count()).select_from(scheduled_runs).where(scheduled_runs.c.status == "running")
+    )
+    columns = [
+        newest(compute_runs, "succeeded"),
+        newest(detection_runs, "succeeded"),
+        newest(scheduled_runs),
+        running.scalar_subquery(),
+        select(func.count()).select_from(note_revisions).scalar_subquery(),
+    ]
     with engine.connect() as connection:
         return tuple(connection.execute(select(*columns)).one())
 
