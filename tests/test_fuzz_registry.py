@@ -24,8 +24,8 @@ from ruamel.yaml import YAML
 from wbr.errors import ConfigError
 from wbr.registry.loader import load_registry
 
-TEXT_CASES = 700
-DATA_CASES = 700
+TEXT_CASES = 800
+DATA_CASES = 800
 
 
 def _dump(data: Any) -> str:
