@@ -44,6 +44,7 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 WEEKS_SWITCHED = 12  # viewers page through the latest weeks
 START_TIMEOUT_SECONDS = 180
 TARGET_P95_MS = 300
+KEEP_ALIVE_SECONDS = 30
 
 
 def _free_port() -> int:
@@ -98,6 +99,8 @@ def _weeks(env: dict[str, str], registry: Path) -> list[str]:
 def _gunicorn(folder: Path, env: dict[str, str], workers: int, threads: int) -> Iterator[str]:
     port = _free_port()
     command = [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads)]
+    # Keep idle connections open longer than a reader's pause (gunicorn's default is 2 s).
+    command += ["--keep-alive", str(KEEP_ALIVE_SECONDS)]
     command += ["--bind", f"127.0.0.1:{port}", "--timeout", "120", "dashboards.wsgi:server"]
     log = (folder / "gunicorn.log").open("w")
     server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=log)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 WEEK_SELECTOR = "week-selector"  # dashboards/ids.py, not imported: the client needs no wbr
 SWITCHES_PER_VISIT = 5
 TIMEOUT_SECONDS = 30
+STALE_CONNECTION = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
 
 
 @dataclass
@@ -106,17 +107,26 @@ class Viewer(threading.Thread):
     ) -> bytes:
         started = time.perf_counter()
         status, error, data = 0, None, b""
-        try:
-            headers = {"Content-Type": "application/json"} if body else {}
-            connection.request("POST" if body else "GET", path, body=body, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-            status = response.status
-            if status not in (200, 204):
-                error = f"{kind}: HTTP {status}: {data[:200]!r}"
-        except (OSError, http.client.HTTPException) as exc:
-            error = f"{kind}: {type(exc).__name__}: {exc}"
-            connection.close()
+        headers = {"Content-Type": "application/json"} if body else {}
+        for attempt in (1, 2):
+            try:
+                connection.request("POST" if body else "GET", path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                status = response.status
+                if status not in (200, 204):
+                    error = f"{kind}: HTTP {status}: {data[:200]!r}"
+                break
+            except STALE_CONNECTION as exc:
+                # The server closed an idle keep-alive connection as we reused it: a
+                # browser sends the request again on a new one, and so do we, once.
+                connection.close()
+                if attempt == 2:
+                    error = f"{kind}: {type(exc).__name__}: {exc}"
+            except (OSError, http.client.HTTPException) as exc:
+                error = f"{kind}: {type(exc).__name__}: {exc}"
+                connection.close()
+                break
         self.results.add(Sample(kind, time.perf_counter() - started, status), error)
         return data
 
