@@ -163,7 +163,11 @@ def test_kill_9_leaves_before_or_after_and_the_next_run_finishes(
             assert rows in (prepared.before_state[part], prepared.after_state[part]), (
                 f"wbr {command} killed {name}: {part} is neither before nor after"
             )
-        outcomes.append(f"{name}: {'after' if killed == prepared.after_state else 'before/partly'}")
+        outcome = {
+            prepared.before_state == killed: "before",
+            prepared.after_state == killed: "after",
+        }
+        outcomes.append(f"{name}: {outcome.get(True, 'partly done, each part before or after')}")
 
         _run(trial, command)  # the next run finishes the job
         assert state(trial) == prepared.after_state, f"wbr {command} after a kill {name}"
