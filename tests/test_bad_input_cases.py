@@ -33,6 +33,7 @@ def _base() -> str:
         ("huge int", lambda t: t.replace("decimals: 2", "decimals: " + "9" * 5000), "5,000 digits"),
         ("alias bomb", lambda t: "a: &a [x, x, x, x, x, x, x, x, x]\n" + BOMB + t, "expands"),
         ("float name", lambda t: t.replace("name: orders", "name: 1e999"), "metric"),
+        ("alias loop", lambda t: "a: &x [*x]\n" + t, "unknown top-level key `a`"),
     ],
 )
 def test_a_registry_that_once_crashed_gets_a_message(
