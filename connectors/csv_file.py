@@ -24,7 +24,9 @@ from wbr.registry.sources import ColumnType, CsvSource, SourceBase
 
 # utf-8-sig decodes plain UTF-8 too, and drops the BOM Excel writes before the header.
 ENCODING = "utf-8-sig"
-WHITESPACE = "whitespace"  # `delimiter: whitespace`: columns aligned with spaces or tabs
+WHITESPACE = "whitespace"
+# Python's csv module refuses longer fields; as large as its C long allows everywhere.
+MAX_FIELD_BYTES = 2**31 - 1  # `delimiter: whitespace`: columns aligned with spaces or tabs
 
 
 class CsvConnector:
@@ -161,6 +163,17 @@ def lines_of_records(path: Path, records: Sequence[int], dialect: dict[str, Any]
     """
     wanted = set(records)
     found: dict[int, int] = {}
+    # pandas reads fields of any length; Python's csv stops at 128 KiB unless told.
+    limit = csv.field_size_limit(MAX_FIELD_BYTES)
+    try:
+        _scan(path, wanted, found, dialect)
+    finally:
+        csv.field_size_limit(limit)
+    # Unreachable for files pandas read; fall back to "one record per line".
+    return [found.get(record, record + 2) for record in records]
+
+
+def _scan(path: Path, wanted: set[int], found: dict[int, int], dialect: dict[str, Any]) -> None:
     with path.open(newline="", encoding=ENCODING) as handle:
         reader = csv.reader(handle, **dialect)
         next(reader, None)  # the header
@@ -175,5 +188,3 @@ def lines_of_records(path: Path, records: Sequence[int], dialect: dict[str, Any]
                         break
                 seen += 1
             start = reader.line_num + 1
-    # Unreachable for files pandas read; fall back to "one record per line".
-    return [found.get(record, record + 2) for record in records]

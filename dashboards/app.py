@@ -45,6 +45,7 @@ from dashboards.router import (
     DeckSource,
     Router,
 )
+from dashboards.security import harden
 from dashboards.session import SignInGate, current_person, current_session
 from dashboards.source import Site
 from wbr.deck.format import format_date
@@ -274,6 +275,7 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
     if site is not None:
         labels = {metric.name: metric.label for metric in site.registry.metrics}
         register_editor(app, site.desk, labels, router.rerender)
+    harden(app)  # last: the policy lists the hashes of every inline script registered above
     return app
 
 

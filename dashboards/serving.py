@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 
 from dashboards.app import create_app
+from dashboards.deck_cache import CachedDeckSource
 from dashboards.source import Site, StoreDeckSource
 from wbr.store import create_store_engine
 from wbr.workspace import Workspace
@@ -22,7 +23,9 @@ def app_for(workspace: Workspace) -> dash.Dash:
         raw_engine = create_store_engine(
             workspace.raw_database_url, lock_timeout_seconds=PAGE_RAW_LOCK_TIMEOUT_SECONDS
         )
+    source = StoreDeckSource(workspace.engine, workspace.registry, raw_engine)
     return create_app(
-        StoreDeckSource(workspace.engine, workspace.registry, raw_engine),
+        # Each worker keeps the decks it built until the store changes (dashboards/deck_cache.py).
+        CachedDeckSource(source, workspace.engine),
         Site(workspace.engine, workspace.registry),
     )

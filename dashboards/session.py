@@ -21,6 +21,7 @@ from markupsafe import escape
 from sqlalchemy import Engine
 from werkzeug.wrappers import Response
 
+from dashboards.security import MAX_REQUEST_BYTES
 from wbr.errors import AccessError
 from wbr.people.accounts import add_person, check_sign_in, get_person
 from wbr.people.audit import record
@@ -31,8 +32,6 @@ from wbr.registry.access import Access, SignInMode
 SIGN_IN_PATH: Final = "/login"
 SIGN_OUT_PATH: Final = "/logout"
 COOKIE_NAME: Final = "wbr_session"
-# Dash's callbacks carry small JSON; anything this large is not a note.
-MAX_REQUEST_BYTES: Final = 256 * 1024
 # Paths anyone may fetch: the sign-in page and what it needs.
 OPEN_PATHS: Final = (SIGN_IN_PATH, SIGN_OUT_PATH, "/assets/", "/_favicon.ico", "/favicon.ico")
 SESSION_ID: Final = "sid"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from wbr.cli import detect, importers, notes, pipeline, scheduler, sources, users, validate
+from wbr.cli import backup, detect, importers, notes, pipeline, scheduler, sources, users, validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,7 +21,7 @@ def main() -> None:
     """
 
 
-for module in (validate, sources, pipeline, scheduler, importers, detect, users, notes):
+for module in (validate, sources, pipeline, scheduler, importers, detect, users, notes, backup):
     for command in module.COMMANDS:
         main.add_command(command)
 

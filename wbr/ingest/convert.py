@@ -23,6 +23,8 @@ from wbr.registry.sources import ColumnType
 ISO_FORMAT = "ISO8601"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
+# The raw tables' INTEGER columns are 64-bit.
+INT64_MAX = float(np.iinfo(np.int64).max)
 
 
 @dataclass(frozen=True)
@@ -168,16 +170,47 @@ def _to_numbers(series: pd.Series[Any], *, whole: bool) -> Converted:
         return series, []
     if ptypes.is_bool_dtype(dtype):
         series = series.astype("Int64")
-    numbers = pd.to_numeric(series, errors="coerce")
+    numbers = _numeric(series)
     not_numeric = (series.notna() & numbers.isna()).to_numpy()
     if not whole:
         return numbers.astype("float64"), [(not_numeric, "is not a number")]
+    too_large = (numbers.notna() & (numbers.abs() > INT64_MAX)).to_numpy()
+    numbers = numbers.where(~too_large)
     fractional = (numbers.notna() & (numbers % 1 != 0)).to_numpy()
     numbers = numbers.where(~fractional)
     return numbers.astype("Int64"), [
         (not_numeric, "is not a number"),
+        (too_large, "is too large for a whole-number column (at most 9223372036854775807)"),
         (fractional, "is not a whole number"),
     ]
+
+
+def _numeric(series: pd.Series[Any]) -> pd.Series[Any]:
+    """Numbers, NaN where a value is not one; pandas overflows on integers past 64 bits,
+    so such a column is converted value by value (a huge integer becomes a float)."""
+    try:
+        numbers = pd.to_numeric(series, errors="coerce")
+    except (OverflowError, ValueError, TypeError):
+        return series.map(_one_number, na_action="ignore").astype("float64")
+    # pandas reads an integer past 64 bits as a Python int, which to_numeric drops as
+    # "not a number"; it is a number, only too large: give it an infinite size.
+    lost = (numbers.isna() & series.notna()).to_numpy()
+    if lost.any() and ptypes.is_object_dtype(series.dtype):
+        numbers = numbers.astype("float64")
+        numbers[lost] = series[lost].map(_one_number).to_numpy(dtype="float64")
+    return numbers
+
+
+def _one_number(value: object) -> float:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return float("inf") if value > 0 else float("-inf")
+    try:
+        return float(cast(Any, value))
+    except (ValueError, TypeError, OverflowError):
+        return float("nan")
 
 
 def _to_booleans(series: pd.Series[Any]) -> Converted:

@@ -27,25 +27,44 @@ class FormulaError(ValueError):
     """The expression is not in the formula language; the message says why."""
 
 
+# Real formulas are a line long and a few parentheses deep. Parsing, checking and
+# evaluating all recurse through the tree, so both are capped well below Python's
+# recursion limit (a long chain of operators is a deep tree too).
+MAX_FORMULA_CHARS = 1_000
+MAX_FORMULA_DEPTH = 100
+
+
 def parse_formula(expression: str) -> ast.expr:
+    if len(expression) > MAX_FORMULA_CHARS:
+        raise FormulaError(
+            f"the formula is {len(expression):,} characters long; at most "
+            f"{MAX_FORMULA_CHARS:,} are allowed (split it into derived metrics)"
+        )
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as error:
         raise FormulaError(f"cannot parse {expression!r}: {error.msg}") from error
+    except (RecursionError, MemoryError) as error:
+        raise FormulaError("the formula nests too deeply to read") from error
     _check(tree.body)
     return tree.body
 
 
-def _check(node: ast.expr) -> None:
+def _check(node: ast.expr, depth: int = 1) -> None:
+    if depth > MAX_FORMULA_DEPTH:
+        raise FormulaError(
+            f"the formula nests more than {MAX_FORMULA_DEPTH} operations deep; "
+            "split it into derived metrics"
+        )
     if isinstance(node, ast.BinOp):
         if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
             raise FormulaError("only + - * / are allowed")
-        _check(node.left)
-        _check(node.right)
+        _check(node.left, depth + 1)
+        _check(node.right, depth + 1)
     elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd):
             raise FormulaError("only a leading - or + is allowed")
-        _check(node.operand)
+        _check(node.operand, depth + 1)
     elif isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise FormulaError(f"{node.value!r} is not a number")

@@ -232,7 +232,12 @@ def parse_document(doc: YamlDocument) -> LoadResult:
         deck, found = _validate(Deck, data["deck"], ("deck",), "deck", doc)
         problems += found
 
-    names = {raw["name"] for raw in raw_metrics if isinstance(raw, dict) and "name" in raw}
+    # Only text names: a `name: 1e999` is reported by the metric's own validation.
+    names = {
+        raw["name"]
+        for raw in raw_metrics
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+    }
     draft = RegistryDraft(
         file=doc.file,
         locations=doc.locations,

@@ -6,6 +6,7 @@ Line numbers live in a separate `Locations` map keyed by the path to a node
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,32 +42,107 @@ class YamlDocument:
     locations: Locations
 
 
-def _to_plain(node: Any, path: NodePath, lines: dict[NodePath, int]) -> Any:
-    if isinstance(node, CommentedMap):
-        plain: dict[Any, Any] = {}
-        for key, value in node.items():
-            child = (*path, str(key))
-            line, _column = node.lc.key(key)
-            lines[child] = line + 1
-            plain[str(key)] = _to_plain(value, child, lines)
-        return plain
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            child = (*path, index)
-            line, _column = node.lc.item(index)
-            lines[child] = line + 1
-            items.append(_to_plain(value, child, lines))
-        return items
+# A registry of 300 metrics has about 10,000 values (so 10x room); aliases (`*name`) can make a
+# short file expand to billions ("billion laughs"), so expansion stops well past any
+# real registry instead of hanging.
+MAX_VALUES = 100_000
+# Python refuses to turn longer digit strings into an int (CVE-2020-10735).
+MAX_INT_DIGITS = 4300
+
+
+class _Unreadable(Exception):
+    """The document cannot become plain data: an alias inside itself, or too many values."""
+
+    def __init__(self, path: NodePath, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+@dataclass
+class _Walk:
+    """What converting one document has seen: nodes on the current path, values made."""
+
+    lines: dict[NodePath, int] | None
+    active: set[int] = field(default_factory=set)
+    values: int = 0
+
+    def enter(self, node: Any, path: NodePath) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _Unreadable(path, f"the file expands to more than {MAX_VALUES:,} values")
+        if id(node) in self.active:
+            raise _Unreadable(path, "an alias (`*name`) refers to a node that contains it")
+
+
+def _to_plain(node: Any, path: NodePath, walk: _Walk) -> Any:
+    walk.enter(node, path)
+    if isinstance(node, dict | list):
+        walk.active.add(id(node))
+        try:
+            return _container(node, path, walk)
+        finally:
+            walk.active.discard(id(node))
     if isinstance(node, str):
         return str(node)  # drop ruamel's scalar string subclasses
     return node
 
 
-def read_yaml(file: Path) -> YamlDocument | Problem:
-    """Parse `file`; a syntax error or duplicate key comes back as a Problem."""
+def _container(node: dict[Any, Any] | list[Any], path: NodePath, walk: _Walk) -> Any:
+    lines = walk.lines
+    if isinstance(node, dict):
+        plain: dict[Any, Any] = {}
+        for key, value in node.items():
+            child = (*path, str(key))
+            if lines is not None and isinstance(node, CommentedMap):
+                line, _column = node.lc.key(key)
+                lines[child] = line + 1
+            plain[str(key)] = _to_plain(value, child, walk)
+        return plain
+    items = []
+    for index, value in enumerate(node):
+        child = (*path, index)
+        if lines is not None and isinstance(node, CommentedSeq):
+            line, _column = node.lc.item(index)
+            lines[child] = line + 1
+        items.append(_to_plain(value, child, walk))
+    return items
+
+
+def _line_at(text: str, position: int) -> int:
+    return text.count("\n", 0, max(position, 0)) + 1
+
+
+def _unparseable(file: Path, text: str, error: Exception) -> Problem:
+    """A YAML error that carries no mark, or a value Python cannot hold, with its line."""
+    position = getattr(error, "position", None)
+    if isinstance(position, int):  # ruamel's ReaderError: a character YAML does not allow
+        character = getattr(error, "character", None)
+        if isinstance(character, str) and len(character) == 1:
+            character = ord(character)
+        shown = f"U+{character:04X}" if isinstance(character, int) else "a character"
+        return Problem(
+            Level.ERROR,
+            file,
+            _line_at(text, position),
+            f"invalid YAML: the character {shown} is not allowed in YAML",
+            "remove it (control characters and NUL cannot appear in a YAML file)",
+        )
+    long_number = re.search(rf"\d{{{MAX_INT_DIGITS},}}", text)
+    if isinstance(error, ValueError) and long_number is not None:
+        return Problem(
+            Level.ERROR,
+            file,
+            _line_at(text, long_number.start()),
+            f"a number with {len(long_number.group()):,} digits is too long to read",
+            "write a reasonable number, or quote it if it is text",
+        )
+    return Problem(Level.ERROR, file, None, f"invalid YAML: {error}", "fix the YAML syntax")
+
+
+def _read_text(file: Path) -> str | Problem:
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as error:
         return Problem(
             Level.ERROR,
@@ -75,6 +151,23 @@ def read_yaml(file: Path) -> YamlDocument | Problem:
             f"cannot read the registry file: {error.strerror}",
             "check the path, or run `wbr init` to create a metrics.yaml",
         )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Problem(
+            Level.ERROR,
+            file,
+            data.count(b"\n", 0, error.start) + 1,
+            f"the file is not UTF-8 text ({error.reason} at byte {error.start})",
+            "save metrics.yaml as UTF-8",
+        )
+
+
+def read_yaml(file: Path) -> YamlDocument | Problem:
+    """Parse `file`; any syntax error, bad byte or alias loop comes back as a Problem."""
+    text = _read_text(file)
+    if isinstance(text, Problem):
+        return text
     yaml = YAML(typ="rt")
     try:
         root = yaml.load(text)
@@ -86,17 +179,16 @@ def read_yaml(file: Path) -> YamlDocument | Problem:
         if "duplicate key" in problem:
             hint = "each key may appear once in a mapping; remove or rename one of them"
         return Problem(Level.ERROR, file, line, f"invalid YAML: {problem}", hint)
+    except (YAMLError, ValueError) as error:
+        return _unparseable(file, text, error)
     lines: dict[NodePath, int] = {(): 1}
-    data = _to_plain(root, (), lines)
+    try:
+        data = _to_plain(root, (), _Walk(lines))
+    except _Unreadable as error:
+        line = Locations(lines).line_of(error.path)
+        hint = "use each alias (`*name`) outside the node its anchor (`&name`) names, or fewer"
+        return Problem(Level.ERROR, file, line, f"invalid YAML: {error.reason}", hint)
     return YamlDocument(file=file, data=data, locations=Locations(lines))
-
-
-def _keys_as_text(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(key): _keys_as_text(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_keys_as_text(value) for value in node]
-    return node
 
 
 def read_yaml_quickly(file: Path) -> YamlDocument | None:
@@ -108,6 +200,7 @@ def read_yaml_quickly(file: Path) -> YamlDocument | None:
     """
     try:
         root = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError):
+        data = _to_plain(root, (), _Walk(None))
+    except (OSError, UnicodeDecodeError, YAMLError, ValueError, _Unreadable):
         return None
-    return YamlDocument(file=file, data=_keys_as_text(root), locations=Locations())
+    return YamlDocument(file=file, data=data, locations=Locations())
