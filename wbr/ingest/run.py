@@ -24,7 +24,7 @@ from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
 from wbr.ingest.secrets import redact
 from wbr.registry.models import Registry
-from wbr.registry.sources import SourceBase, SqlSource
+from wbr.registry.sources import SourceBase, SparkSource, SqlSource
 from wbr.store import raw
 from wbr.store.dialect import lock_table_loads
 
@@ -113,6 +113,10 @@ def load_source(
     whole table, so no committed row is ever overlooked.
     """
     raw_store = raw_engine if raw_engine is not None else engine
+    if isinstance(source, SparkSource):  # its rows stay in Spark: nothing to extract
+        from wbr.ingest.spark_source import register_spark_source
+
+        return register_spark_source(engine, name, source, base_dir, raw_store, full)
     table = raw.raw_table_name(source.table_name(name))
     raw.check_identifier_length(raw_store, table + raw.STAGING_SUFFIX)
     started_at = now()
