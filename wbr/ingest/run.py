@@ -26,7 +26,7 @@ from wbr.ingest.secrets import redact
 from wbr.registry.models import Registry
 from wbr.registry.sources import SourceBase, SparkSource, SqlSource
 from wbr.store import raw
-from wbr.store.dialect import lock_table_loads
+from wbr.store.dialect import is_spark, lock_table_loads
 
 
 class LoadObserver(Protocol):
@@ -117,6 +117,12 @@ def load_source(
         from wbr.ingest.spark_source import register_spark_source
 
         return register_spark_source(engine, name, source, base_dir, raw_store, full)
+    if is_spark(raw_store):
+        raise LoadError(
+            f"source {name!r} is of kind `{source.kind}`, but the raw store is Spark, which "
+            "wbr reads where the rows are and never loads: write the rows to Parquet in "
+            "Spark and declare the source `kind: spark` (docs/spark.md)"
+        )
     table = raw.raw_table_name(source.table_name(name))
     raw.check_identifier_length(raw_store, table + raw.STAGING_SUFFIX)
     started_at = now()

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 apilevel = "2.0"
 threadsafety = 1  # a session per connection; connections are not shared between threads
 paramstyle = "named"
+# Spark Connect's client retries an unreachable server for 10 minutes by default; a
+# command should say the server is down sooner.
+CONNECT_RETRIES = 3
+MAX_BACKOFF_MS = 5_000
 
 
 class Warning(Exception):  # PEP 249 names it so
@@ -67,12 +71,25 @@ def _session(remote: str) -> SparkSession:
         # pyspark warns at import that it does not yet "fully support" pandas 3;
         # nothing here goes through pandas (results come back as Arrow).
         warnings.simplefilter("ignore", FutureWarning)
+        # When its retries run out it warns, then raises: the error says it all.
+        warnings.simplefilter("ignore", UserWarning)
+        from pyspark.sql.connect.client.retries import DefaultPolicy
         from pyspark.sql.connect.session import SparkSession
 
         try:
-            return SparkSession.builder.remote(remote).create()
+            session = SparkSession.builder.remote(remote).create()
+            policy = DefaultPolicy(max_retries=CONNECT_RETRIES, max_backoff=MAX_BACKOFF_MS)
+            session.client.set_retry_policies([policy])
+            session.sql("SELECT 1").collect()  # the connection is made on first use
         except Exception as error:  # grpc errors have no common base worth naming
-            raise OperationalError(f"cannot reach Spark Connect at {remote}: {error}") from error
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            if not first_line or first_line.startswith("<"):  # a grpc object's repr
+                first_line = "no answer (connection refused or timed out)"
+            where = remote.split("/;")[0]  # never echo a token from the options
+            raise OperationalError(
+                f"cannot reach Spark Connect at {where}: {first_line}"
+            ) from error
+        return session
 
 
 def connect(remote: str) -> Connection:

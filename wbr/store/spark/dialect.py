@@ -16,6 +16,8 @@ from sqlalchemy.engine import URL, default
 from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlalchemy.sql import compiler
 
+from wbr.errors import ConfigError
+
 DEFAULT_PORT = 15002  # Spark Connect's own default
 DEFAULT_SCHEMA = "default"
 
@@ -79,6 +81,18 @@ class SparkConnectDialect(default.DefaultDialect):
         options = "".join(f";{key}={value}" for key, value in sorted(url.query.items()))
         remote = f"sc://{url.host or '127.0.0.1'}:{url.port or DEFAULT_PORT}/{options}"
         return [remote], {}
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        from wbr.store.spark import dbapi
+
+        try:
+            return dbapi.connect(*cargs, **cparams)
+        except dbapi.OperationalError as error:
+            # Not a DBAPI error, so SQLAlchemy passes it on unwrapped and the CLI
+            # prints it as a message, without a traceback.
+            raise ConfigError(
+                f"{error}; check WBR_RAW_DATABASE_URL and that the server is running"
+            ) from None
 
     def _get_server_version_info(self, connection: Any) -> tuple[int, ...]:
         version = str(_session(connection).version)

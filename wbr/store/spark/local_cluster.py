@@ -194,10 +194,16 @@ def main() -> None:
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     cluster = start_local_spark(workdir, workers)
     print(f"WBR_RAW_DATABASE_URL={cluster.url}", flush=True)
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    # SIGTERM (kill, a CI runner) and SIGINT (Ctrl-C; ignored in a background job
+    # of a script, so not enough alone) both stop the JVMs this process started.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         signal.pause()
-    except KeyboardInterrupt:
-        pass
     finally:
         cluster.stop()
 
