@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import sqlalchemy as sa
 from ruamel.yaml import YAML
 
 from wbr.compute.run import compute
+from wbr.deck.build import build_deck
+from wbr.export.json_export import deck_to_dict
 from wbr.ingest import ingest
 from wbr.store.raw import raw_table_name
 from wbr.store.schema import metric_values
@@ -136,3 +139,32 @@ def _same(left: Row, right: Row) -> bool:
         elif a != b:
             return False
     return True
+
+
+def deck_charts(registry_file: Path, app_url: str, raw_url: str, week: date) -> list[Any]:
+    """The charts of the deck for `week` as plain data (an older week's to-date
+    medians are computed on demand from the raw store)."""
+    workspace = open_workspace(registry_file, app_url, raw_url)
+    try:
+        deck = build_deck(workspace.engine, workspace.registry, week, workspace.raw_engine)
+    finally:
+        workspace.dispose()
+    body = deck_to_dict(deck)
+    return [
+        {key: chart[key] for key in ("metric", "weeks", "months", "box", "tables")}
+        for section in body["sections"]
+        for chart in section["charts"]
+    ]
+
+
+def same_data(left: Any, right: Any) -> bool:
+    """Equal, with floats equal within the cross-engine tolerance."""
+    if isinstance(left, float) or isinstance(right, float):
+        if left is None or right is None:
+            return left is right
+        return math.isclose(float(left), float(right), rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(same_data(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(same_data, left, right))
+    return bool(left == right)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -60,7 +61,9 @@ def _spark_registry(folder: Path, lake: Path, out: Path) -> Path:
 def _timed(work: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = work()
-    return round(time.perf_counter() - started, 2), result
+    seconds = round(time.perf_counter() - started, 2)
+    print(f"{seconds:8.2f} s", file=sys.stderr, flush=True)  # progress on long runs
+    return seconds, result
 
 
 def main() -> None:
@@ -76,13 +79,15 @@ def main() -> None:
     lake.mkdir(parents=True)
     seconds: dict[str, float] = {}
 
+    memory = duckdb.connect()
     seconds["csv_to_parquet"], _ = _timed(
-        lambda: duckdb.sql(
+        lambda: memory.execute(
             f"COPY (SELECT * FROM read_csv('{folder / 'orders.csv'}')) "
             f"TO '{lake / 'part-0.parquet'}' (FORMAT parquet)"
         )
     )
-    rows = duckdb.sql(f"SELECT count(*) FROM '{lake / 'part-0.parquet'}'").fetchone()
+    rows = memory.execute(f"SELECT count(*) FROM '{lake / 'part-0.parquet'}'").fetchone()
+    memory.close()
 
     raw_file = work / "raw.duckdb"
     source = YAML(typ="safe").load((folder / "metrics.yaml").read_text())["sources"]
@@ -142,6 +147,8 @@ def main() -> None:
                 "metrics": _metric_count(folder),
                 "values": len(on_duckdb),
                 "same_values": not mismatches,
+                # The machine is shared: how busy it was says how to read the seconds.
+                "load_average_1m": round(os.getloadavg()[0], 1),
                 "seconds": seconds,
             }
         )
