@@ -21,7 +21,7 @@ apilevel = "2.0"
 threadsafety = 1  # a session per connection; connections are not shared between threads
 paramstyle = "named"
 # Spark Connect's client retries an unreachable server for 10 minutes by default; a
-# command should say the server is down sooner.
+# command should say the server is down sooner (about 10 s), so connecting retries less.
 CONNECT_RETRIES = 3
 MAX_BACKOFF_MS = 5_000
 
@@ -81,6 +81,8 @@ def _session(remote: str) -> SparkSession:
             policy = DefaultPolicy(max_retries=CONNECT_RETRIES, max_backoff=MAX_BACKOFF_MS)
             session.client.set_retry_policies([policy])
             session.sql("SELECT 1").collect()  # the connection is made on first use
+            # Connected: a long computation keeps the client's patient default.
+            session.client.set_retry_policies([DefaultPolicy()])
         except Exception as error:  # grpc errors have no common base worth naming
             first_line = (str(error).strip().splitlines() or [""])[0]
             if not first_line or first_line.startswith("<"):  # a grpc object's repr
