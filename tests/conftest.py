@@ -96,3 +96,19 @@ def store_engine(store_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def spark_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Spark Connect URL (`spark+connect://...`) of a local standalone cluster,
+    started once for the session and stopped after it (tests/spark_support.py)."""
+    from spark_support import start_for_tests
+
+    from wbr.store.spark.local_cluster import LocalSpark
+
+    cluster = start_for_tests(tmp_path_factory.mktemp("spark"))
+    assert isinstance(cluster, LocalSpark)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()

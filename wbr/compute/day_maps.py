@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from wbr.registry.sources import ColumnType
+from wbr.store.dialect import create_range_days, drop_range_days, is_spark
 from wbr.store.raw import insert_frame
 
 if TYPE_CHECKING:
@@ -57,9 +58,12 @@ class DayMaps:
             sa.Column(DAY_COLUMN, sa.Date),
             prefixes=["TEMPORARY"],
         )
-        table.drop(self.conn, checkfirst=True)
-        table.create(self.conn)
-        insert_frame(self.conn, table, _frame(ranges), _SCHEMA)
+        if is_spark(self.conn):
+            create_range_days(self.conn, table, ranges)
+        else:
+            table.drop(self.conn, checkfirst=True)
+            table.create(self.conn)
+            insert_frame(self.conn, table, _frame(ranges), _SCHEMA)
         self._tables[key] = table
         return table
 
@@ -70,7 +74,10 @@ class DayMaps:
         # end of the connection removes temporary tables anyway.
         with contextlib.suppress(SQLAlchemyError):
             for table in tables:
-                table.drop(self.conn, checkfirst=True)
+                if is_spark(self.conn):
+                    drop_range_days(self.conn, table)
+                else:
+                    table.drop(self.conn, checkfirst=True)
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 A week's median is not a function of daily medians, so these never roll up
 from days.
 
-- PostgreSQL and DuckDB compute `percentile_cont` over the periods joined to
+- PostgreSQL, DuckDB and Spark compute `percentile_cont` over the periods joined to
   the raw rows through a day map (`wbr.compute.day_maps`). Metrics of
   one table are computed together, each aggregate with its own FILTER, so the
   join is done once for several of them; a budget of joined rows per query
@@ -32,7 +32,8 @@ from wbr.registry.aggregations import MedianAggregation, PercentileAggregation
 from wbr.registry.models import Metric
 
 MEDIAN = 0.5
-PERCENTILE_CONT_DIALECTS = ("postgresql", "duckdb")  # percentile_cont WITHIN GROUP
+# percentile_cont WITHIN GROUP (exact, linear interpolation; Spark SQL since 3.3)
+PERCENTILE_CONT_DIALECTS = ("postgresql", "duckdb", "spark")
 # Joined rows one query may hold for its percentiles (each aggregate keeps its
 # values until it sorts them): 20 M doubles are 160 MB, well inside DuckDB's
 # memory limit, whatever the size of the table.

@@ -25,9 +25,9 @@ from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
 from wbr.ingest.secrets import redact
 from wbr.registry.models import Registry
-from wbr.registry.sources import SourceBase, SqlSource
+from wbr.registry.sources import SourceBase, SparkSource, SqlSource
 from wbr.store import raw
-from wbr.store.dialect import is_duckdb, lock_table_loads
+from wbr.store.dialect import is_duckdb, is_spark, lock_table_loads
 
 
 class LoadObserver(Protocol):
@@ -114,6 +114,16 @@ def load_source(
     whole table, so no committed row is ever overlooked.
     """
     raw_store = raw_engine if raw_engine is not None else engine
+    if isinstance(source, SparkSource):  # its rows stay in Spark: nothing to extract
+        from wbr.ingest.spark_source import register_spark_source
+
+        return register_spark_source(engine, name, source, base_dir, raw_store, full)
+    if is_spark(raw_store):
+        raise LoadError(
+            f"source {name!r} is of kind `{source.kind}`, but the raw store is Spark, which "
+            "wbr reads where the rows are and never loads: write the rows to Parquet in "
+            "Spark and declare the source `kind: spark` (docs/spark.md)"
+        )
     table = raw.raw_table_name(source.table_name(name))
     raw.check_identifier_length(raw_store, table + raw.STAGING_SUFFIX)
     started_at = now()

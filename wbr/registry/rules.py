@@ -18,7 +18,7 @@ from wbr.registry.aggregations import FormulaAggregation, RatioAggregation
 from wbr.registry.formula import FormulaError, formula_references, parse_formula
 from wbr.registry.models import Deck, Metric, MetricKind, Source
 from wbr.registry.problems import Level, Problem
-from wbr.registry.sources import CsvSource
+from wbr.registry.sources import CsvSource, SparkSource
 from wbr.registry.yaml_source import Locations, NodePath
 
 
@@ -379,6 +379,29 @@ def owners_are_people(draft: RegistryDraft) -> list[Problem]:
     return problems
 
 
+def spark_sources_stand_alone(draft: RegistryDraft) -> list[Problem]:
+    """`spark` sources need Spark as the raw store, and wbr loads no rows into Spark:
+    a project cannot mix them with sources whose rows are copied into the store."""
+    spark = [name for name, source in draft.sources.items() if isinstance(source, SparkSource)]
+    if not spark:
+        return []
+    problems = []
+    for name, source in draft.sources.items():
+        if isinstance(source, SparkSource):
+            continue
+        problems.append(
+            draft.problem(
+                ("sources", name, "kind"),
+                f"source `{name}` is of kind `{source.kind}`, but `{spark[0]}` is of kind "
+                "`spark`: all raw tables live in one store, and wbr does not copy rows "
+                "into Spark",
+                f"write `{name}`'s rows to Parquet (or a table) in Spark and declare it "
+                "`kind: spark` with `path:` or `spark_table:` (docs/spark.md)",
+            )
+        )
+    return problems
+
+
 RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     duplicate_names,
     sources_exist,
@@ -391,6 +414,7 @@ RULES: tuple[Callable[[RegistryDraft], list[Problem]], ...] = (
     deck_metrics_exist_in_order,
     people_are_unique,
     owners_are_people,
+    spark_sources_stand_alone,
 )
 
 

@@ -22,7 +22,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from wbr.registry.base import NAME_PATTERN, StrictModel
 
 CONNECTOR_GROUP = "wbr.connectors"
-BUILTIN_KINDS = ("csv", "parquet", "sql", "http")
+BUILTIN_KINDS = ("csv", "parquet", "sql", "http", "spark")
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Rows per batch: bounded memory for any source size, few enough round trips.
 DEFAULT_BATCH_ROWS = 50_000
@@ -198,6 +198,49 @@ class SqlSource(SourceBase):
         return f"sql {what} in {where}"
 
 
+# Keys that shape how rows are converted and checked on their way into the store;
+# a `spark` source's rows never make that trip (docs/spark.md).
+_SPARK_IGNORED_KEYS = ("date_format", "columns", "key", "on_error", "max_rejected", "batch_rows")
+
+
+class SparkSource(SourceBase):
+    """A table that stays in Apache Spark: a catalog table, or Parquet files.
+
+    `wbr ingest` moves no rows: it points the raw table (a view in Spark) at
+    `spark_table` or `path`, with the date column as a DATE, and records what it
+    saw, so that `wbr compute` runs its SQL where the rows are. The raw store must
+    be Spark (`WBR_RAW_DATABASE_URL=spark+connect://host:15002`).
+    """
+
+    kind: Literal["spark"]
+    spark_table: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    path: str | None = None  # Parquet file or folder, as the Spark cluster sees it
+
+    @model_validator(mode="after")
+    def _one_place(self) -> SparkSource:
+        if (self.spark_table is None) == (self.path is None):
+            raise ValueError(
+                "give exactly one of `spark_table` (a table in Spark's catalog, e.g. "
+                "lake.orders) and `path` (Parquet files the cluster can read)"
+            )
+        given = [key for key in _SPARK_IGNORED_KEYS if key in self.model_fields_set]
+        if given:
+            raise ValueError(
+                f"{', '.join(f'`{key}`' for key in given)} do(es) not apply to a `spark` source: "
+                "its rows stay in Spark and are never converted or checked on the way in; "
+                "cast or clean them in a Spark view and name that view in `spark_table`"
+            )
+        if self.incremental is not None and self.cursor != self.date_column:
+            raise ValueError(
+                "a `spark` source's `incremental:` window is in days of its `date_column`; "
+                "remove `cursor:`"
+            )
+        return self
+
+    def describe(self) -> str:
+        return f"spark {self.spark_table or self.path}"
+
+
 class CursorPaging(StrictModel):
     """The response names the next page: follow it until it is empty."""
 
@@ -282,6 +325,7 @@ BUILTIN_MODELS: dict[str, type[SourceBase]] = {
     "parquet": ParquetSource,
     "sql": SqlSource,
     "http": HttpSource,
+    "spark": SparkSource,
 }
 
 
@@ -305,6 +349,7 @@ else:
         | Annotated[ParquetSource, Tag("parquet")]
         | Annotated[SqlSource, Tag("sql")]
         | Annotated[HttpSource, Tag("http")]
+        | Annotated[SparkSource, Tag("spark")]
         | Annotated[PluginSource, Tag("plugin")],
         Discriminator(_tag),
     ]
@@ -339,6 +384,7 @@ __all__ = [
     "Schedule",
     "Source",
     "SourceBase",
+    "SparkSource",
     "SqlSource",
     "installed_kinds",
     "source_model",

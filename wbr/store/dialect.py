@@ -1,4 +1,4 @@
-"""The few places where SQLite and other databases need different SQL.
+"""The few places where SQLite, DuckDB, PostgreSQL and Spark need different SQL.
 
 Keep this module tiny: everything else in the store is dialect-neutral Core.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, text
@@ -80,3 +81,32 @@ def bulk_insert(connection: Connection, table: Table, rows: Iterable[Sequence[An
         batch = [dict(zip(names, row, strict=True)) for row in rows]
         if batch:
             connection.execute(insert(table), batch)
+
+
+def is_spark(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "spark"
+
+
+def create_range_days(
+    connection: Connection, table: Table, ranges: Sequence[tuple[date, date]]
+) -> None:
+    """Spark: `table` (range id, day) as a temporary view, one VALUES row per range.
+
+    Spark SQL has no temporary tables to insert into, and each INSERT would be a
+    job; `sequence()` expands each range to its days inside Spark instead. The
+    values are dates and indexes we made, never user text.
+    """
+    rid, day = (quote_identifier(connection, column.name) for column in table.columns)
+    rows = ", ".join(
+        f"({index}, DATE '{start.isoformat()}', DATE '{end.isoformat()}')"
+        for index, (start, end) in enumerate(ranges)
+    )
+    connection.exec_driver_sql(
+        f"CREATE OR REPLACE TEMPORARY VIEW {quote_identifier(connection, table.name)} AS "
+        f"SELECT wbr_r AS {rid}, explode(sequence(wbr_s, wbr_e)) AS {day} "
+        f"FROM VALUES {rows} AS wbr_ranges(wbr_r, wbr_s, wbr_e)"
+    )
+
+
+def drop_range_days(connection: Connection, table: Table) -> None:
+    connection.exec_driver_sql(f"DROP VIEW IF EXISTS {quote_identifier(connection, table.name)}")

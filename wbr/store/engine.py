@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
@@ -39,7 +40,14 @@ DUCKDB_LOCK_RETRY_SECONDS = 0.1
 
 # Drivers users need not spell: psycopg 3 is the PostgreSQL driver we ship and
 # test, and "postgres://" is the scheme many hosting providers hand out.
-_DRIVER_ALIASES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+_DRIVER_ALIASES = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "spark": "spark+connect",
+}
+# Raw tables in Apache Spark, through Spark Connect (wbr/store/spark, docs/spark.md);
+# registered by name so that `pyspark` is imported only when such a URL is used.
+registry.register("spark.connect", "wbr.store.spark.dialect", "SparkConnectDialect")
 
 
 def resolve_database_url(project_dir: Path, configured: str | None = None) -> str:
