@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from wbr.compute.run import stored_week_endings
+from wbr.compute.stored import stored_week_endings
 from wbr.deck.build import build_deck
 from wbr.deck.model import Deck
 from wbr.notes.service import NoteDesk
