@@ -16,7 +16,7 @@ PAGE_RAW_LOCK_TIMEOUT_SECONDS = 0.5
 
 def app_for(workspace: Workspace) -> dash.Dash:
     """The deck app reading `workspace`'s store; it never runs a job itself."""
-    raw_engine = workspace.raw_engine
+    raw_engine = workspace.engine
     if workspace.separate_raw_store:
         # A page must not hang for 30 s while a load holds DuckDB's file: it shows the
         # few values read from raw rows (older weeks' to-date medians) as N/A instead.

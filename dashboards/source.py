@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from wbr.compute.run import stored_week_endings
+from wbr.compute.stored import stored_week_endings
 from wbr.deck.build import build_deck
 from wbr.deck.metric_page import MetricPage, build_metric_page
 from wbr.deck.model import Deck

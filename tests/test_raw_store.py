@@ -334,6 +334,29 @@ def test_a_deck_leaves_out_percentiles_it_cannot_read_instead_of_failing(
             assert after[metric] == box
 
 
+def test_a_deck_makes_the_raw_engine_only_for_values_it_did_not_store(split: Workspace) -> None:
+    """`wbr export` passes a function that makes the raw store's engine (importing
+    DuckDB): the latest week's deck never calls it; an older week's calls it once for
+    its to-date medians and gets the deck an engine would give."""
+    build(split)
+    weeks = sorted(key[3] for key in stored_values(split) if key[1] == "week")
+    older = weeks[len(weeks) // 2]
+    made: list[int] = []
+
+    def make() -> Any:
+        made.append(1)
+        return split.raw_engine
+
+    build_deck(split.engine, split.registry, None, make)
+    assert made == []
+    lazily = build_deck(split.engine, split.registry, older, make)
+    assert made == [1]
+    assert (
+        lazily.sections
+        == build_deck(split.engine, split.registry, older, split.raw_engine).sections
+    )
+
+
 def test_percentiles_split_into_many_small_queries_give_the_same_numbers(
     split: Workspace,
     single_store_values: dict[ValueKey, tuple[Any, ...]],

@@ -24,6 +24,12 @@ from wbr.store.migration import head_revision, migrate, shipped_head
 HEAVY = ("scipy", "statsmodels", "alembic")
 # Also absent from `import wbr.cli`: pandas (~0.4 s) and the web stack.
 NOT_FOR_HELP = (*HEAVY, "pandas", "dash", "plotly", "duckdb")
+# The JSON export of stored values reads the app store only: no raw store (DuckDB and
+# its SQLAlchemy dialect, which brings PostgreSQL's), no compute (numpy), no web stack.
+# Status reads the load history and the raw tables' dates and counts: no compute
+# (numpy), no deck page (markdown, the web stack).
+NOT_FOR_STATUS = (*HEAVY, "pandas", "numpy", "dash", "plotly", "flask", "werkzeug", "markdown_it")
+NOT_FOR_JSON_EXPORT = (*NOT_FOR_HELP, "duckdb_engine", "numpy", "flask", "werkzeug")
 
 
 def _own_store_env() -> dict[str, str]:
@@ -90,6 +96,18 @@ def test_status_and_export_import_neither_detection_nor_migrations(built_project
         imported = _run_command(args, built_project)
         assert not imported & set(HEAVY), (args, sorted(imported & set(HEAVY)))
     assert json.loads((built_project / "deck.json").read_text())["week_ending"]
+
+
+def test_status_imports_neither_compute_nor_the_deck_page(built_project: Path) -> None:
+    imported = _run_command(["status"], built_project)
+    assert "duckdb" in imported  # it counts the raw tables' rows
+    assert not imported & set(NOT_FOR_STATUS), sorted(imported & set(NOT_FOR_STATUS))
+
+
+def test_json_export_reads_stored_values_only(built_project: Path) -> None:
+    imported = _run_command(["export", "--format", "json", "-o", "deck.json"], built_project)
+    assert not imported & set(NOT_FOR_JSON_EXPORT), sorted(imported & set(NOT_FOR_JSON_EXPORT))
+    assert json.loads((built_project / "deck.json").read_text())["sections"]
 
 
 def test_shipped_head_matches_alembic() -> None:

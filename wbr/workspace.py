@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,17 +23,30 @@ class Workspace:
     engine: Engine  # app state: metric values, flags, load history, annotations
     database_url: str
     # The raw tables' store: `engine` itself unless they live in a store of their own.
-    raw_engine: Engine
     raw_database_url: str
+    # Made on first use of `raw_engine`: DuckDB's dialect costs 0.1-0.2 s to import,
+    # which a command that reads no raw rows (export of stored values) need not pay.
+    _raw_engine: Engine | None = field(default=None, repr=False, compare=False)
 
     @property
     def separate_raw_store(self) -> bool:
-        return self.raw_engine is not self.engine
+        return self.raw_database_url != self.database_url
+
+    @property
+    def raw_engine(self) -> Engine:
+        if not self.separate_raw_store:
+            return self.engine
+        if self._raw_engine is None:
+            from wbr.store.engine import create_store_engine
+
+            object.__setattr__(self, "_raw_engine", create_store_engine(self.raw_database_url))
+        assert self._raw_engine is not None
+        return self._raw_engine
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.separate_raw_store:
-            self.raw_engine.dispose()
+        if self._raw_engine is not None:
+            self._raw_engine.dispose()
 
     @property
     def base_dir(self) -> Path:
@@ -83,8 +96,8 @@ def open_workspace(
         registry_file.parent, raw_database_url, main_is_default=uses_default_store(database_url)
     )
     if raw_url is None or raw_url == url:
-        return Workspace(registry_file, registry, engine, url, engine, url)
+        return Workspace(registry_file, registry, engine, url, url)
     # Not opened here: a command that never reads raw rows (serve, export, status of
-    # the app store) must not wait while a load holds DuckDB's file.
-    raw_engine = create_store_engine(raw_url)
-    return Workspace(registry_file, registry, engine, url, raw_engine, raw_url)
+    # the app store) must not wait while a load holds DuckDB's file; nor is its engine
+    # made until a command asks for `raw_engine`.
+    return Workspace(registry_file, registry, engine, url, raw_url)

@@ -133,8 +133,13 @@ def export(
     if export_format == "pdf" and output is None:
         raise click.UsageError("--format pdf writes a file: name it with --output deck.pdf")
     workspace = open_project(registry_file, database_url)
+    # The raw store's engine (DuckDB) is made only if the deck needs a value that
+    # was not stored: an older week's to-date median or percentile.
     deck = build_deck(
-        workspace.engine, workspace.registry, parse_week(week_ending), workspace.raw_engine
+        workspace.engine,
+        workspace.registry,
+        parse_week(week_ending),
+        lambda: workspace.raw_engine,
     )
     if output is None:
         click.echo(_deck_text(deck, export_format), nl=False)

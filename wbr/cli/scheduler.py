@@ -114,18 +114,20 @@ COMMANDS = [scheduler]
 
 def show_runs(workspace: Workspace, console: Console) -> None:
     """The refresh runs, the lock and the outbox, for `wbr status`."""
-    from rich.table import Table
-
-    from wbr.notify.outbox import all_rows
     from wbr.schedule import runs
-    from wbr.schedule.jobs import describe_summary
-    from wbr.schedule.lock import lock_holder
-    from wbr.schedule.timing import next_refresh
 
     recent = runs.recent_runs(workspace.engine, limit=RUNS_SHOWN)
     schedule = workspace.registry.schedule
     if not recent and schedule is None:
         return
+    # Imported past the early return: a project that never refreshed does not pay them.
+    from rich.table import Table
+
+    from wbr.notify.outbox import all_rows
+    from wbr.schedule.jobs import describe_summary
+    from wbr.schedule.lock import lock_holder
+    from wbr.schedule.timing import next_refresh
+
     table = Table(title="Refreshes (newest first)", title_justify="left")
     for header in ("for", "trigger", "attempt", "outcome", "started", "finished", "loaded / error"):
         table.add_column(header, overflow="fold")

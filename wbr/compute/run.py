@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from wbr import calendar as cal
@@ -354,15 +353,3 @@ def compute(
             )
         )
     return report
-
-
-def stored_week_endings(engine: Engine) -> list[date]:
-    """Week-ending dates with stored values, oldest first."""
-    query = (
-        sa.select(metric_values.c.period_end)
-        .where(metric_values.c.grain == cal.Grain.WEEK.value)
-        .distinct()
-        .order_by(metric_values.c.period_end)
-    )
-    with engine.connect() as conn:
-        return [row[0] for row in conn.execute(query)]

@@ -7,6 +7,7 @@ rare on-demand percentile, see `wbr.deck.values`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 from wbr import calendar as cal
 from wbr.calendar import Period
 from wbr.comparisons import compare, variance_to_plan
-from wbr.compute.run import stored_week_endings
+from wbr.compute.stored import stored_week_endings
 from wbr.deck.anomalies import anomaly_notes
 from wbr.deck.model import AnomalyNote, BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
 from wbr.deck.notes import DeckNotes
@@ -183,12 +184,13 @@ def build_deck(
     engine: Engine,
     registry: Registry,
     week_ending: date | None = None,
-    raw_engine: Engine | None = None,
+    raw_engine: Engine | Callable[[], Engine] | None = None,
 ) -> Deck:
     """The deck for `week_ending` (default: the latest complete week) from stored values.
 
     `raw_engine` is the raw tables' store when it is not `engine`: only medians
-    and percentiles of an older week's to-date periods are read from raw rows.
+    and percentiles of an older week's to-date periods are read from raw rows. It may
+    be a function that makes the engine, called only when such a value is needed.
     """
     week_ending = resolve_week(engine, registry, week_ending)
     fy_end = registry.project.fiscal_year_end_month

@@ -14,7 +14,6 @@ from datetime import date
 from sqlalchemy import Engine, select
 
 from wbr.deck.model import Annotation, AnomalyNote, NoteRevision
-from wbr.notes.markdown import render_markdown
 from wbr.notes.model import METRIC_WEEK, Note, NoteTarget
 from wbr.notes.store import notes_for_weeks
 from wbr.store.schema import people
@@ -28,6 +27,9 @@ def people_names(engine: Engine) -> dict[str, str]:
 
 
 def annotation(note: Note, names: Mapping[str, str]) -> Annotation:
+    # Imported with the first note: a deck without notes does not load markdown-it.
+    from wbr.notes.markdown import render_markdown
+
     current = note.current
     return Annotation(
         note_id=note.id,

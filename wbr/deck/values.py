@@ -10,6 +10,7 @@ raw rows, when a deck asks for it (see `wbr.compute.run._precomputed`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -20,7 +21,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wbr import calendar as cal
 from wbr.calendar import Grain, Period
-from wbr.compute.values import compute_on_demand
 from wbr.registry.aggregations import MedianAggregation, PercentileAggregation
 from wbr.registry.models import MonthlyView, Registry
 from wbr.store.schema import metric_values
@@ -157,7 +157,7 @@ def load_values(
 
 
 def fill_on_demand(
-    raw_engine: Engine,
+    raw_engine: Engine | Callable[[], Engine],
     registry: Registry,
     values: dict[ValueKey, StoredValue],
     periods: set[Period],
@@ -167,6 +167,8 @@ def fill_on_demand(
 
     When the raw tables cannot be read (a load holds DuckDB's file for writing),
     those values stay missing and the deck shows N/A for them, instead of failing.
+    `raw_engine` may be a function that makes it: it is called only when a value is
+    missing, so a deck of stored values imports neither DuckDB nor compute (numpy).
     """
     by_name = registry.metrics_by_name
     to_dates = sorted(p for p in periods if p.grain in (Grain.MTD, Grain.QTD, Grain.YTD))
@@ -178,8 +180,11 @@ def fill_on_demand(
     ]
     if not wanted:
         return
+    from wbr.compute.values import compute_on_demand
+
+    raw = raw_engine if isinstance(raw_engine, Engine) else raw_engine()
     try:
-        found = compute_on_demand(raw_engine, registry, wanted, to_dates)
+        found = compute_on_demand(raw, registry, wanted, to_dates)
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", error)).splitlines()[0]
         log.warning("to-date percentiles left out: the raw tables cannot be read (%s)", reason)
