@@ -45,7 +45,10 @@ MEDIAN_ABS_TO_SIGMA = 1 / 0.6745
 MEDIAN_VARIANCE_FACTOR = math.pi / 2
 MIN_BASELINE = 4  # fewer comparable values than this: the period is not scored
 NOISE_WINDOW = 26  # recent moving ranges, or errors, that estimate the noise
-MIN_ERRORS = 8  # out-of-sample errors needed before they set the noise
+# Out-of-sample errors needed before they set the noise. A young series' first
+# errors include the level moves its baseline is still learning (a summer dip,
+# a post-holiday step): twelve of them, not eight, before they may widen the band.
+MIN_ERRORS = 12
 # ... and before they choose between baselines: a young series that declines
 # week after week shows its lagging median within a month.
 MIN_ERRORS_TO_CHOOSE = 4
