@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from connectors.csv_file import WHITESPACE, CsvConnector
 from wbr.ingest import duckdb_writes as writes
@@ -111,20 +110,9 @@ def load(
     with _rows_from(path, offset) as rows_path:
         reader = _reader(connection, rows_path, header, schema, source)
         checked = _checked_values(connection, schema, source)
-        outcome: dict[str, Any] | None
-        try:
-            if offset is not None:
-                outcome = writes.append(connection, plan, source, schema, checked, reader)
-            elif plan.mode == INCREMENTAL:
-                outcome = writes.replace_window(connection, plan, schema, checked, reader)
-            else:
-                outcome = writes.replace_all(connection, plan, source, schema, checked, reader)
-        except DBAPIError:
-            # A value the row-by-row path may read differently, or a file DuckDB cannot
-            # read (a ragged row, another encoding): that path reads it and names the
-            # problem.
-            writes.start_again(connection)
-            return None
+        outcome = writes.write(
+            connection, plan, source, schema, checked, reader, appended=offset is not None
+        )
     if outcome is None:
         return None
     file_marks.write_mark(connection, name, mark)

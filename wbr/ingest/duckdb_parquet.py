@@ -77,15 +77,7 @@ def load(
     if columns is None:
         return None
     checked = writes.checked_select(connection, columns)
-    outcome: dict[str, Any] | None
-    try:
-        if plan.mode == INCREMENTAL:
-            outcome = writes.replace_window(connection, plan, schema, checked, reader)
-        else:
-            outcome = writes.replace_all(connection, plan, source, schema, checked, reader)
-    except DBAPIError:
-        writes.start_again(connection)
-        return None
+    outcome = writes.write(connection, plan, source, schema, checked, reader)
     if outcome is not None:
         file_marks.write_mark(connection, name, None)  # marks are for appended CSV files
     return outcome

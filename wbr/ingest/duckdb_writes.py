@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 from wbr.ingest import store_steps
 from wbr.ingest.load import Plan
@@ -169,6 +170,34 @@ def append(
         first_day = connection.exec_driver_sql(f"SELECT max({day}) FROM {table}").scalar()
     connection.exec_driver_sql(f"DROP TABLE {_ROWS}")
     return _outcome(INCREMENTAL, rows, rows, _iso(first_day), [])
+
+
+def write(
+    connection: Connection,
+    plan: Plan,
+    source: SourceBase,
+    schema: dict[str, ColumnType],
+    checked: str,
+    reader: str,
+    *,
+    appended: bool = False,
+) -> dict[str, Any] | None:
+    """The load DuckDB's own reader does for `plan`, or None to leave it to the
+    row-by-row path.
+
+    A failed statement means a value that path may read differently, or a file DuckDB
+    cannot read (a ragged row, another encoding): that path reads it and names the
+    problem, so the failure is not the user's to see.
+    """
+    try:
+        if appended:
+            return append(connection, plan, source, schema, checked, reader)
+        if plan.mode == INCREMENTAL:
+            return replace_window(connection, plan, schema, checked, reader)
+        return replace_all(connection, plan, source, schema, checked, reader)
+    except DBAPIError:
+        start_again(connection)
+        return None
 
 
 def _sql_value(value: object) -> str:
