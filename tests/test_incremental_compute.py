@@ -127,3 +127,36 @@ def test_an_edited_definition_recomputes_that_metric(workspace: Workspace) -> No
     clicks = next(c for c in deck.charts if c.metric == "clicks")
     assert clicks.box.last_week == 12  # the largest day, no longer the sum
     assert report.metrics == 2  # clicks, and ctr which is computed from it
+
+
+def rewrite_traffic(folder: Path, change: dict[str, int]) -> None:
+    """Rewrite traffic.csv in place, its last day's columns set to `change`: a full reload."""
+    path = folder / "data" / "traffic.csv"
+    frame = pd.read_csv(path)
+    for column, value in change.items():
+        frame.loc[frame.index[-1], column] = value
+    frame.to_csv(path, index=False)
+
+
+def test_a_reload_that_changes_nothing_rewrites_no_value(workspace: Workspace) -> None:
+    before = stored(workspace)
+    rewrite_traffic(workspace.base_dir, {})  # the same rows, written again: a full reload
+    ingest(workspace.engine, workspace.registry, workspace.base_dir)
+    report = compute(workspace.engine, workspace.registry)
+    # Everything reading traffic was recomputed and came out as stored: nothing written,
+    # not even a new computed_at, so a served deck has no reason to rebuild.
+    assert (report.metrics, report.rows_written) == (0, 0)
+    assert stored(workspace) == before
+
+
+def test_a_reload_rewrites_only_the_metrics_whose_values_changed(workspace: Workspace) -> None:
+    before = stored(workspace)
+    rewrite_traffic(workspace.base_dir, {"clicks": 40})  # the last day had 40 clicks, not 12
+    ingest(workspace.engine, workspace.registry, workspace.base_dir)
+    report = compute(workspace.engine, workspace.registry)
+    after = stored(workspace)
+    changed = {key[0] for key in after if after[key] != before.get(key)}
+    assert changed == {"clicks", "ctr"}  # impressions, from the same file, came out the same
+    assert report.metrics == 2
+    last_week = ("clicks", "week", shop.WEEK_ENDING - timedelta(days=6), shop.WEEK_ENDING)
+    assert after[last_week][0] == before[last_week][0] + 28

@@ -57,9 +57,11 @@ def _compute(workspace: Workspace, full: bool = False) -> None:
             workspace.engine, workspace.registry, full=full, raw_engine=workspace.raw_engine
         )
     how = "updated" if report.incremental else "computed"
+    done = f"{how} {report.metrics} metrics over {report.periods:,} periods "
+    if report.incremental and not report.metrics:
+        done = f"no value changed over {report.periods:,} periods "
     click.echo(
-        f"{how} {report.metrics} metrics over {report.periods:,} periods "
-        f"({report.rows_written:,} values); data {report.first_day} to {report.last_day}, "
+        f"{done}({report.rows_written:,} values); data {report.first_day} to {report.last_day}, "
         f"latest complete week ends {report.latest_week_ending}"
     )
 

@@ -37,6 +37,7 @@ from wbr.compute.state import (
     save_stored,
     table_changes,
 )
+from wbr.compute.unchanged import same_rows, stored_rows
 from wbr.compute.values import (
     SourceRead,
     compute_values,
@@ -55,7 +56,7 @@ SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime is 
 
 @dataclass(frozen=True, slots=True)
 class ComputeReport:
-    metrics: int  # metrics whose values were (re)written
+    metrics: int  # metrics whose stored values changed (what came out the same is not written)
     periods: int
     rows_written: int
     first_day: date | None
@@ -283,20 +284,25 @@ def _compute(
     written = 0
     touched = 0
     rewrite = full or changes.first_compute
+    # What each metric's recomputation would replace, to leave alone what came out the same.
+    stored_before = {} if rewrite else stored_rows(conn, {n: change_of.get(n) for n in values})
     with _bulk_write(conn, rewrite):
         for name, result in values.items():
             keep = affected[name]
             if not keep.any() and change_of.get(name) is None:
                 continue
+            rows = _rows(result, columns, keep, name, stamp)
+            if not rewrite and same_rows(stored_before.get(name, {}), rows):
+                continue
             touched += 1
             _delete(conn, name, change_of.get(name))
-            rows = _rows(result, columns, keep, name, stamp)
             # The driver's own bulk path (executemany of tuples, COPY on PostgreSQL): per-row
             # dictionaries cost seconds. One metric at a time keeps the tuples' memory small.
             bulk_insert(conn, metric_values, rows)
             written += len(rows)
     names = list(registry.metrics_by_name)
-    conn.execute(metric_values.delete().where(metric_values.c.metric.not_in(names)))
+    removed = conn.execute(metric_values.delete().where(metric_values.c.metric.not_in(names)))
+    touched += 1 if removed.rowcount else 0  # a metric taken out of the registry changed too
     save_stored(conn, definitions, series)
     report = ComputeReport(
         touched,
