@@ -67,12 +67,15 @@ def test_detection_flags_the_step_and_a_rerun_updates_instead_of_duplicating(
     revenue = next(f for f in first.flags if f.metric == "revenue")
     assert not revenue.is_bad and revenue.actual == pytest.approx(100.0)
 
-    ids_before = [row["id"] for row in flag_rows(store_engine)]
+    before = flag_rows(store_engine)
     second = detect_project(store_engine, shop.registry())
     assert (second.inserted, second.updated, second.resolved) == (0, 3, 0)
     rows = flag_rows(store_engine)
-    assert [row["id"] for row in rows] == ids_before
+    assert [row["id"] for row in rows] == [row["id"] for row in before]
     assert {row["run_id"] for row in rows} == {second.run_id}
+    # Found as they were: confirmed by the new run, but not changed (the deck keeps its copy).
+    assert second.changed == 0
+    assert [row["updated_at"] for row in rows] == [row["updated_at"] for row in before]
     with store_engine.connect() as conn:
         runs = conn.execute(sa.select(detection_runs.c.status, detection_runs.c.flags_open)).all()
     assert runs == [("succeeded", 3), ("succeeded", 3)]
@@ -96,6 +99,7 @@ def test_a_rerun_on_changed_data_updates_or_resolves_flags_and_keeps_their_ids(
     report = detect_project(store_engine, shop.registry())
 
     assert (report.inserted, report.updated, report.resolved) == (0, 2, 1)
+    assert report.changed == 1  # CTR's values moved; revenue's flag came out the same
     assert flags_for_metric(store_engine, "impressions") == []
     assert impressions_ids[0] is not None
     resolved = flag_by_id(store_engine, impressions_ids[0])

@@ -44,9 +44,10 @@ class DetectionReport:
     latest_week: date | None
     flags: tuple[Flag, ...]  # every flag this run produced, all weeks
     inserted: int
-    updated: int
+    updated: int  # found again
     resolved: int
     warnings: tuple[str, ...] = ()
+    changed: int = 0  # of the updated, those whose values or explanation changed
 
     @property
     def latest_flags(self) -> tuple[Flag, ...]:
@@ -178,6 +179,7 @@ def detect_project(
         flags=tuple(flags),
         inserted=counts.inserted,
         updated=counts.updated,
+        changed=counts.changed,
         resolved=counts.resolved,
         warnings=tuple(warnings),
     )

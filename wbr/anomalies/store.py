@@ -9,10 +9,11 @@ fires. Portable SQLAlchemy Core: SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
@@ -26,8 +27,9 @@ Key = tuple[str, date, str]
 @dataclass(frozen=True, slots=True)
 class WriteCounts:
     inserted: int
-    updated: int
+    updated: int  # found again (changed or not)
     resolved: int
+    changed: int = 0  # of the updated, those whose shown values changed
 
 
 def _contributors_json(contributors: Sequence[Contributor]) -> str | None:
@@ -75,54 +77,97 @@ def _values(flag: Flag, run_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
+# What a flag shows on the deck; the rest of `_values` (the run that last confirmed
+# it, and when) is bookkeeping. A rerun that finds a flag as it was leaves its
+# `updated_at` alone, so `updated_at` says when the flag last changed, and the served
+# deck (dashboards/deck_cache.py) keeps what it built.
+SHOWN_COLUMNS: Final = (
+    "status",
+    "expected",
+    "lower_bound",
+    "upper_bound",
+    "actual",
+    "deviation",
+    "deviation_pct",
+    "score",
+    "severity",
+    "is_bad",
+    "explanation",
+    "explained_by",
+    "comparison_week",
+    "contributors",
+)
+RELATIVE_TOLERANCE: Final = 1e-12  # a score recomputed from the same values
+
+
+def _same(old: object, new: object) -> bool:
+    if isinstance(old, float) and isinstance(new, float):
+        return old == new or math.isclose(old, new, rel_tol=RELATIVE_TOLERANCE)
+    if isinstance(old, bool) or isinstance(new, bool):
+        return bool(old) == bool(new)
+    return old == new
+
+
+def _changed(stored: RowMapping, values: dict[str, Any]) -> bool:
+    return not all(_same(stored[name], values[name]) for name in SHOWN_COLUMNS)
+
+
 def write_flags(conn: Connection, flags: Iterable[Flag], run_id: int, now: datetime) -> WriteCounts:
     """Upsert `flags` by identity; resolve every other unresolved flag. Runs in `conn`."""
     table = anomaly_flags
-    existing: dict[Key, tuple[int, str]] = {
-        (row.metric, row.week_ending, row.detector): (row.id, row.status)
+    existing: dict[Key, RowMapping] = {
+        (row["metric"], row["week_ending"], row["detector"]): row
         for row in conn.execute(
             sa.select(
-                table.c.id, table.c.metric, table.c.week_ending, table.c.detector, table.c.status
+                table.c.id,
+                table.c.metric,
+                table.c.week_ending,
+                table.c.detector,
+                *(table.c[name] for name in SHOWN_COLUMNS),
             )
-        )
+        ).mappings()
     }
     inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    confirmations: list[dict[str, Any]] = []
     seen: set[Key] = set()
     for flag in flags:
         if flag.key in seen:
             continue
         seen.add(flag.key)
         values = _values(flag, run_id, now)
-        if flag.key in existing:
-            updates.append({"flag_id": existing[flag.key][0], **values})
-        else:
+        stored = existing.get(flag.key)
+        if stored is None:
             identity = {"metric": flag.metric, "week_ending": flag.week_ending}
             inserts.append(
                 {**identity, "detector": flag.detector.value, "first_detected_at": now, **values}
             )
+        elif _changed(stored, values):
+            changes.append({"flag_id": stored["id"], **values})
+        else:
+            confirmations.append({"flag_id": stored["id"], "run_id": run_id})
     stale = [
         {
-            "flag_id": flag_id,
+            "flag_id": row["id"],
             "status": FlagStatus.RESOLVED.value,
             "run_id": run_id,
             "updated_at": now,
         }
-        for key, (flag_id, status) in existing.items()
-        if key not in seen and status != FlagStatus.RESOLVED.value
+        for key, row in existing.items()
+        if key not in seen and row["status"] != FlagStatus.RESOLVED.value
     ]
     if inserts:
         conn.execute(table.insert(), inserts)
     by_id = table.c.id == sa.bindparam("flag_id")
-    if updates:
-        columns: dict[str, Any] = {
-            name: sa.bindparam(name) for name in updates[0] if name != "flag_id"
-        }
-        conn.execute(table.update().where(by_id).values(columns), updates)
-    if stale:
-        columns = {name: sa.bindparam(name) for name in ("status", "run_id", "updated_at")}
-        conn.execute(table.update().where(by_id).values(columns), stale)
-    return WriteCounts(len(inserts), len(updates), len(stale))
+    for rows in (changes, confirmations, stale):
+        if rows:
+            columns: dict[str, Any] = {
+                name: sa.bindparam(name) for name in rows[0] if name != "flag_id"
+            }
+            conn.execute(table.update().where(by_id).values(columns), rows)
+    return WriteCounts(
+        len(inserts), len(changes) + len(confirmations), len(stale), changed=len(changes)
+    )
 
 
 def start_run(engine: Engine, now: datetime) -> int:
