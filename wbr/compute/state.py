@@ -129,20 +129,29 @@ class TableChanges:
 
 
 def table_changes(conn: Connection) -> TableChanges:
-    """What the loads since the last successful computation changed.
-
-    A failed load changed nothing. An interrupted one may have committed its rows
-    when the raw tables live in a store of their own (the record is written after
-    the data), so it counts as a change to its whole table. So does a load still
-    running (or one whose process cannot be checked, on another host): its rows may
-    commit at any moment, so this computation rereads its table, and `through` stays
-    below it so that it and every later load are looked at again next time.
-    """
+    """What the loads since the last successful computation changed (see `load_changes`)."""
     last = conn.execute(
         sa.select(sa.func.max(compute_runs.c.load_runs_through)).where(
             compute_runs.c.status == "succeeded"
         )
     ).scalar()
+    through, changed = load_changes(conn, last or 0)
+    if last is None:
+        return TableChanges(through, {}, first_compute=True)
+    return TableChanges(through, changed, first_compute=False)
+
+
+def load_changes(conn: Connection, after: int) -> tuple[int, dict[str, Change]]:
+    """What the loads after load run `after` changed, per raw table, and how far that goes.
+
+    A failed load changed nothing. An interrupted one may have committed its rows
+    when the raw tables live in a store of their own (the record is written after
+    the data), so it counts as a change to its whole table. So does a load still
+    running (or one whose process cannot be checked, on another host): its rows may
+    commit at any moment, so its table is read again, and the run returned (all
+    runs up to it are accounted for) stays below it so that it and every later load
+    are looked at again next time.
+    """
     runs = conn.execute(
         sa.select(
             load_runs.c.id,
@@ -153,10 +162,10 @@ def table_changes(conn: Connection) -> TableChanges:
             load_runs.c.pid,
             load_runs.c.host,
         )
-        .where(load_runs.c.id > (last or 0))
+        .where(load_runs.c.id > after)
         .order_by(load_runs.c.id)
     ).mappings()
-    through = last or 0
+    through = after
     first_running: int | None = None
     changed: dict[str, Change] = {}
     for run in runs:
@@ -174,9 +183,7 @@ def table_changes(conn: Connection) -> TableChanges:
             except ValueError:
                 change = EVERYTHING  # an id watermark: the rows' dates are unknown
         changed[run["table_name"]] = earliest(changed.get(run["table_name"]), change)
-    if last is None:
-        return TableChanges(through, {}, first_compute=True)
-    return TableChanges(through, changed, first_compute=False)
+    return through, changed
 
 
 def merge_series(old: DailySeries, new: DailySeries | None, since: date) -> DailySeries | None:
