@@ -109,10 +109,11 @@ def _section_options(sections: list[tuple[str, str]]) -> list[dict[str, str]]:
     ]
 
 
-def _page(source: DeckSource, site: Site | None, router: Router) -> Component:
-    weeks = source.weeks()
+def _page(site: Site | None, router: Router) -> Component:
+    version = router.version()  # one read of the store's version for the whole page
+    weeks = router.weeks(version)
     pathname, search = _page_address()
-    shown = router.render(pathname, router.address(search))
+    shown = router.render(pathname, router.address(search, version), version=version)
     address = shown.address
     session = current_session() if site is not None else None
     selector = html.Label(
@@ -200,7 +201,7 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
         SignInGate(site.engine, site.registry.access, title).install(app.server)
     serve_plotly_js(app.server)
     router = Router(source, site)
-    app.layout = lambda: _page(source, site, router)
+    app.layout = lambda: _page(site, router)
 
     @app.callback(
         Output(ids.URL, "search"),
@@ -226,19 +227,20 @@ def create_app(source: DeckSource, site: Site | None = None) -> dash.Dash:
         section: str | None,
         rendered: str | None,
     ) -> tuple[Any, ...]:
+        version = router.version()  # one read of the store's version for the whole answer
         # The pickers rewrite the address; the address (a link, back, reload) sets the pickers.
         if ctx.triggered_id in (ids.WEEK_SELECTOR, ids.VIEW_SELECTOR, ids.SECTION_SELECTOR):
             metric = query_value(search, METRIC_PARAM)  # a metric page keeps its metric
             picked = DeckAddress(week, view or VIEW_ALL, section or ALL_SECTIONS, metric).query()
-            address = router.address(picked)
+            address = router.address(picked, version)
         else:
-            address = router.address(search)
+            address = router.address(search, version)
             if rendered == f"{pathname or '/'}|{address.key}|":  # no stamp: a first draw
                 # The page shows this view already: the layout drew it, and dcc.Location
                 # reports the address it was loaded at once it mounts. A 300-card deck
                 # is 7 MB: sending it twice would double the wait for the first chart.
                 raise PreventUpdate
-        shown = router.render(pathname, address)
+        shown = router.render(pathname, address, version=version)
         address = shown.address
         return (
             address.query(),

@@ -165,6 +165,13 @@ def payload(tree: Any, key: str, more: bool = False) -> DeckPayload:
     return {"html": writer.text(), "figures": writer.figures, "key": key, "more": more}
 
 
+def html_fragment(tree: Any) -> str:
+    """`tree` as HTML (it must hold no figure)."""
+    writer = HtmlWriter()
+    writer.write(tree)
+    return writer.text()
+
+
 def later_payload(parts: list[tuple[str, list[Any]]], key: str) -> LaterPayload:
     """Cards to append to their sections, as HTML, with their figures."""
     figures: dict[str, Any] = {}
@@ -190,6 +197,7 @@ __all__: Final = [
     "HtmlWriter",
     "LaterPayload",
     "empty_payload",
+    "html_fragment",
     "later_payload",
     "payload",
 ]

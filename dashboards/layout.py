@@ -45,7 +45,16 @@ from wbr.deck.format import (
 )
 from wbr.deck.format import PLAN_COLUMNS as PLAN_COLUMNS
 from wbr.deck.format import PLAN_LABEL as PLAN_LABEL
-from wbr.deck.model import BoxTotals, Change, Chart, Deck, PlanBox, PlanVariance, Section
+from wbr.deck.model import (
+    BoxTotals,
+    Change,
+    Chart,
+    Deck,
+    Freshness,
+    PlanBox,
+    PlanVariance,
+    Section,
+)
 
 NO_PLAN_TITLE: Final = "No plan for this period"
 DECK_NOTE: Final = (
@@ -312,14 +321,19 @@ def _header(deck: Deck) -> Component:
                 className="deck-week",
             ),
             exceptions_summary(deck),
-            html.P(
-                format_freshness(deck.freshness),
-                id=ids.DECK_FRESHNESS,
-                className="deck-freshness"
-                + (" failed" if deck.freshness and deck.freshness.last_status == "failed" else ""),
-                hidden=deck.freshness is None,
-            ),
+            freshness_line(deck.freshness),
             html.P(DECK_NOTE, id=ids.DECK_NOTE, className="deck-note"),
         ],
         className="deck-header",
+    )
+
+
+def freshness_line(freshness: Freshness | None) -> Component:
+    """ "Data as of … · next refresh …" under the deck's title (hidden without runs)."""
+    failed = freshness is not None and freshness.last_status == "failed"
+    return html.P(
+        format_freshness(freshness),
+        id=ids.DECK_FRESHNESS,
+        className="deck-freshness" + (" failed" if failed else ""),
+        hidden=freshness is None,
     )

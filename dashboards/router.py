@@ -18,23 +18,26 @@ from dash import html
 from dash.development.base_component import Component
 
 from dashboards.address import ALL_SECTIONS, DeckAddress, parse_address, section_slug
+from dashboards.deck_cache import StoreVersion
 from dashboards.drivers_view import drivers_layout
 from dashboards.html_text import (
     DeckPayload,
     LaterPayload,
     empty_payload,
+    html_fragment,
     later_payload,
     payload,
 )
-from dashboards.layout import deck_first_part
+from dashboards.layout import deck_first_part, freshness_line
 from dashboards.metric_view import METRIC_PATH, metric_page_layout
 from dashboards.notes_view import MayWrite, never
+from dashboards.page_cache import PageCache, reader_key
 from dashboards.pages import gaps_page, inbox_page
 from dashboards.session import current_person
 from dashboards.source import Site
 from wbr.deck.drivers import driver_map
 from wbr.deck.metric_page import MetricPage
-from wbr.deck.model import Chart, Deck
+from wbr.deck.model import Chart, Deck, Freshness
 from wbr.deck.responses import inbox
 from wbr.people.accounts import delegates
 from wbr.people.roles import Action, Person, authorize
@@ -47,6 +50,9 @@ DRIVERS_PATH: Final = "/drivers"
 # three fill a laptop screen: twelve leave room to scroll while the rest arrive.
 FIRST_CARDS: Final = 12
 KEY_PARTS: Final = 6  # a payload's key: "path|week|view|section|metric|stamp"
+SHARED_PAGES: Final = frozenset({None, "/", DRIVERS_PATH})  # pages readers share
+# The deck's freshness line as a page is drawn, to be filled in on the way out.
+BLANK_FRESHNESS: Final = html_fragment(freshness_line(None))
 
 
 @runtime_checkable
@@ -68,6 +74,19 @@ class DeckSource(Protocol):
     def deck(self, week_ending: date | None) -> Deck:
         """The deck of the week ending `week_ending`; None means the latest week."""
         ...
+
+
+@runtime_checkable
+class VersionedSource(Protocol):
+    """A source that says when its decks change (the store's: `dashboards.deck_cache`)."""
+
+    def version(self) -> StoreVersion: ...
+
+    def weeks(self, version: StoreVersion | None = None) -> list[date]: ...
+
+    def content_deck(self, week_ending: date | None, version: StoreVersion) -> Deck: ...
+
+    def freshness(self, version: StoreVersion | None = None) -> Freshness | None: ...
 
 
 def _writer(site: Site | None, person: Person | None) -> MayWrite:
@@ -99,17 +118,54 @@ class Shown:
 
 
 class Router:
-    """The address → what the page shows."""
+    """The address → what the page shows.
+
+    With a `VersionedSource`, each request reads the store's version once and
+    every part of its page at that version; a page readers share is rendered once
+    per content version (`dashboards.page_cache`) and given the freshness line of
+    the moment on its way out.
+    """
 
     def __init__(self, source: DeckSource, site: Site | None) -> None:
         self.source = source
         self.site = site
+        self._pages: PageCache[Shown] = PageCache()
+        self._later: PageCache[LaterPayload] = PageCache()
 
-    def address(self, search: str | None) -> DeckAddress:
+    def version(self) -> StoreVersion | None:
+        """The store's version now (None: the source keeps none); pass it to the calls below."""
+        return self.source.version() if isinstance(self.source, VersionedSource) else None
+
+    def weeks(self, version: StoreVersion | None = None) -> list[date]:
+        if isinstance(self.source, VersionedSource):
+            return self.source.weeks(version)
+        return self.source.weeks()
+
+    def address(self, search: str | None, version: StoreVersion | None = None) -> DeckAddress:
         """The week, view and section the query asks for, each checked (else the default)."""
-        return parse_address(search, [week.isoformat() for week in self.source.weeks()])
+        return parse_address(search, [week.isoformat() for week in self.weeks(version)])
 
-    def render(self, pathname: str | None, address: DeckAddress, stamp: str = "") -> Shown:
+    def _deck(self, week: str, version: StoreVersion | None) -> tuple[Deck, Freshness | None]:
+        """The week's deck without its freshness line, and the line's facts."""
+        day = date.fromisoformat(week)
+        if isinstance(self.source, VersionedSource) and version is not None:
+            deck = self.source.content_deck(day, version)
+            return replace(deck, freshness=None), self.source.freshness(version)
+        deck = self.source.deck(day)
+        return replace(deck, freshness=None), deck.freshness
+
+    def _freshness(self, version: StoreVersion | None) -> Freshness | None:
+        if isinstance(self.source, VersionedSource):
+            return self.source.freshness(version)
+        return None
+
+    def render(
+        self,
+        pathname: str | None,
+        address: DeckAddress,
+        stamp: str = "",
+        version: StoreVersion | None = None,
+    ) -> Shown:
         """The page at `pathname` for `address`; `stamp` marks a redraw of the same view."""
         person = current_person() if self.site is not None else None
         key = f"{pathname or '/'}|{address.key}|{stamp}"
@@ -119,11 +175,32 @@ class Router:
         if address.week is None:
             no_data = html.P(NO_DATA_TEXT, className="no-data")
             return Shown(address, no_data, empty_payload(key), [])
-        deck = self.source.deck(date.fromisoformat(address.week))
+        reader = reader_key(person)
+        kept_as = None
+        if version is not None and reader is not None and not stamp and pathname in SHARED_PAGES:
+            kept_as = (key, version.content, reader)
+            kept = self._pages.get(kept_as)
+            if kept is not None:
+                return _with_freshness(kept, self._freshness(version))
+        deck, freshness = self._deck(address.week, version)
+        shown = self._render_deck(pathname, address, stamp, deck, person)
+        if kept_as is not None and shown.children is None:
+            self._pages.put(kept_as, shown)
+        return _with_freshness(shown, freshness)
+
+    def _render_deck(
+        self,
+        pathname: str | None,
+        address: DeckAddress,
+        stamp: str,
+        deck: Deck,
+        person: Person | None,
+    ) -> Shown:
+        """A page of `deck` (drawn without its freshness line: `_with_freshness` adds it)."""
         sections = [(section_slug(s.title), s.title) for s in deck.sections]
         if address.section not in dict(sections):
             address = replace(address, section=ALL_SECTIONS)
-            key = f"{pathname or '/'}|{address.key}|{stamp}"
+        key = f"{pathname or '/'}|{address.key}|{stamp}"
         if pathname == GAPS_PATH:
             return Shown(address, gaps_page(deck), empty_payload(key), sections)
         if pathname == DRIVERS_PATH:
@@ -151,16 +228,36 @@ class Router:
         parts = key.split("|")
         if len(parts) != KEY_PARTS or parts[0] != "/":  # only the deck comes in parts
             return None
+        version = self.version()
         # The key comes back from the browser: check it as an address from the URL.
-        address = self.address(DeckAddress(parts[1], parts[2], parts[3]).query())
+        address = self.address(DeckAddress(parts[1], parts[2], parts[3]).query(), version)
         if address.week is None or address.week != parts[1]:
             return None
         person = current_person() if self.site is not None else None
-        deck = self.source.deck(date.fromisoformat(address.week))
+        reader = reader_key(person)
+        kept_as = (key, version.content, reader) if version and reader else None
+        if kept_as is not None and (kept := self._later.get(kept_as)) is not None:
+            return kept
+        deck, _ = self._deck(address.week, version)
         may_write = _writer(self.site, person)
         _, later = deck_first_part(deck, may_write, address.view, address.section, FIRST_CARDS)
-        return later_payload(later.cards(deck, may_write), key) if later.slots else None
+        found = later_payload(later.cards(deck, may_write), key) if later.slots else None
+        if kept_as is not None and found is not None:
+            self._later.put(kept_as, found)
+        return found
 
     def rerender(self, pathname: str | None, search: str | None) -> DeckPayload:
         """The page's payload drawn again (after a note was saved): a new key, so it shows."""
-        return self.render(pathname, self.address(search), str(time.monotonic_ns())).payload
+        version = self.version()
+        address = self.address(search, version)
+        return self.render(pathname, address, str(time.monotonic_ns()), version).payload
+
+
+def _with_freshness(shown: Shown, freshness: Freshness | None) -> Shown:
+    """`shown` with the deck's freshness line filled in (a page drawn with a blank one)."""
+    if freshness is None or not shown.payload["html"]:
+        return shown
+    # The line sits in the header, at the start of the text: found at once.
+    line = html_fragment(freshness_line(freshness))
+    text = shown.payload["html"].replace(BLANK_FRESHNESS, line, 1)
+    return replace(shown, payload={**shown.payload, "html": text})

@@ -1,17 +1,19 @@
-"""Where the Dash app gets its decks: the stored metric values, built per request."""
+"""Where the Dash app gets its decks: the stored metric values, built on demand."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
 
 from wbr.compute.stored import stored_week_endings
 from wbr.deck.build import build_deck
 from wbr.deck.metric_page import MetricPage, build_metric_page
-from wbr.deck.model import Deck
+from wbr.deck.model import Deck, Freshness
+from wbr.deck.on_demand import OnDemandValues
 from wbr.notes.service import NoteDesk
 from wbr.registry.models import Registry
+from wbr.schedule.freshness import deck_freshness
 
 
 class StoreDeckSource:
@@ -23,13 +25,27 @@ class StoreDeckSource:
         self._engine = engine
         self._registry = registry
         self._raw_engine = raw_engine  # the raw tables' store, when not `engine`
+        # Older weeks' to-date medians, computed from raw rows once per load that changes them.
+        self._on_demand = OnDemandValues(registry)
 
     def weeks(self) -> list[date]:
         weekday = self._registry.project.week_ends_on.iso_index
         return [day for day in stored_week_endings(self._engine) if day.weekday() == weekday]
 
     def deck(self, week_ending: date | None) -> Deck:
-        return build_deck(self._engine, self._registry, week_ending, self._raw_engine)
+        return self.checked_deck(week_ending)[0]
+
+    def checked_deck(self, week_ending: date | None) -> tuple[Deck, list[str]]:
+        """The deck, and what it had to leave out (empty: nothing, it is complete)."""
+        problems: list[str] = []
+        kept = self._on_demand.catch_up(self._engine)
+        deck = build_deck(
+            self._engine, self._registry, week_ending, self._raw_engine, problems, kept
+        )
+        return deck, problems
+
+    def freshness(self) -> Freshness | None:
+        return deck_freshness(self._engine, self._registry, datetime.now(UTC))
 
     def metric_page(self, metric: str, week_ending: date) -> MetricPage | None:
         return build_metric_page(self._engine, self._registry, metric, week_ending)

@@ -1,9 +1,15 @@
-"""The served app keeps a week's deck until the store changes: a repeated view reads no
-values again, and a note, a computation or a detection run shows on the next view."""
+"""The served app keeps a week's deck until what it shows changes.
+
+A repeated view reads no values again; a note, a computation that changes values or a
+detection run that changes flags shows on the next view; a refresh that finds
+everything as it was leaves the decks alone, and only its freshness line moves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,13 +17,21 @@ import small_project as shop
 from sqlalchemy import Engine
 from web_support import FLAGGED, build_store
 
+from dashboards import deck_cache
 from dashboards.deck_cache import CachedDeckSource, store_version
+from dashboards.html_text import html_fragment
+from dashboards.layout import freshness_line
+from dashboards.router import BLANK_FRESHNESS, Router
 from dashboards.source import StoreDeckSource
 from wbr.anomalies import detect_project
 from wbr.compute.run import compute
+from wbr.deck.model import Deck, Freshness
 from wbr.notes.model import NoteTarget
 from wbr.notes.store import save_note
 from wbr.registry.models import Registry
+from wbr.schedule import runs
+
+NOW = datetime(2024, 3, 18, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -32,18 +46,129 @@ def test_a_deck_is_built_once_until_the_store_changes(store: tuple[Engine, Regis
     cached = CachedDeckSource(StoreDeckSource(engine, project), engine)
     week = shop.WEEK_ENDING
     first = cached.deck(week)
-    assert cached.deck(week) is first  # nothing committed since: the same deck
+    assert cached.deck(week) == first
+    assert cached.content_deck(week, cached.version()) is cached.content_deck(
+        week, cached.version()
+    )  # nothing committed since: the same deck, not built again
     assert cached.weeks() == StoreDeckSource(engine, project).weeks()
 
     version = store_version(engine)
     target = NoteTarget(FLAGGED, week, "robust")
     save_note(engine, target, status="explained", text="CDN", author="ana", base_revision=None)
-    assert store_version(engine) != version
+    assert store_version(engine).content != version.content
     with_note = cached.deck(week)
-    assert with_note is not first and with_note == StoreDeckSource(engine, project).deck(week)
+    assert with_note != first and with_note == StoreDeckSource(engine, project).deck(week)
 
-    compute(engine, project)
-    recomputed = cached.deck(week)
-    assert recomputed is not with_note
-    detect_project(engine, project)
-    assert cached.deck(week) is not recomputed
+    compute(engine, project, full=True)  # every value written again: they count as changed
+    recomputed = cached.content_deck(week, cached.version())
+    assert recomputed is not cached.content_deck(week, version)
+
+
+def test_a_refresh_that_changes_nothing_keeps_the_decks(store: tuple[Engine, Registry]) -> None:
+    engine, project = store
+    cached = CachedDeckSource(StoreDeckSource(engine, project), engine)
+    week = shop.WEEK_ENDING
+    before = store_version(engine)
+    built = cached.content_deck(week, before)
+
+    # What `wbr refresh` does after its loads: recompute, rescore. Nothing came out different.
+    assert compute(engine, project).metrics == 0
+    assert detect_project(engine, project).changed == 0
+    after = store_version(engine)
+    assert after.content == before.content
+    assert cached.content_deck(week, after) is built
+
+
+def test_a_refresh_run_moves_only_the_freshness_line(store: tuple[Engine, Registry]) -> None:
+    engine, project = store
+    cached = CachedDeckSource(StoreDeckSource(engine, project), engine)
+    week = shop.WEEK_ENDING
+    assert cached.deck(week).freshness is None  # never refreshed: no line
+    built = cached.content_deck(week, cached.version())
+
+    run = runs.start_run(engine, NOW, 1, NOW, trigger="manual")
+    running = cached.deck(week)
+    assert running.freshness is not None and running.freshness.data_as_of is None
+    runs.finish_run(engine, run, NOW, runs.SUCCEEDED)
+    done = cached.deck(week)
+    assert done.freshness is not None and done.freshness.last_status == runs.SUCCEEDED
+    assert done.freshness == StoreDeckSource(engine, project).freshness()
+    # The line moved twice; the deck under it was never built again.
+    assert cached.content_deck(week, cached.version()) is built
+    assert replace(done, freshness=None) == replace(running, freshness=None)
+
+
+class CountingSource:
+    """A deck source that counts its builds and can fail to read the raw tables."""
+
+    def __init__(self, inner: StoreDeckSource) -> None:
+        self.inner = inner
+        self.builds = 0
+        self.problems: list[str] = []
+
+    def weeks(self) -> list[date]:
+        return self.inner.weeks()
+
+    def deck(self, week_ending: date | None) -> Deck:
+        return self.checked_deck(week_ending)[0]
+
+    def checked_deck(self, week_ending: date | None) -> tuple[Deck, list[str]]:
+        self.builds += 1
+        return self.inner.deck(week_ending), list(self.problems)
+
+    def freshness(self) -> Freshness | None:
+        return self.inner.freshness()
+
+
+def test_a_deck_missing_raw_values_is_kept_only_briefly(
+    store: tuple[Engine, Registry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, project = store
+    source = CountingSource(StoreDeckSource(engine, project))
+    cached = CachedDeckSource(source, engine)
+    clock = [1000.0]
+    monkeypatch.setattr(deck_cache.time, "monotonic", lambda: clock[0])
+    week = shop.WEEK_ENDING
+
+    source.problems = ["the raw tables cannot be read (a load holds them)"]
+    cached.deck(week)
+    cached.deck(week)
+    assert source.builds == 1  # kept for a moment: the load may hold the file for seconds
+    clock[0] += deck_cache.PARTIAL_DECK_MAX_AGE_SECONDS + 1
+    source.problems = []
+    cached.deck(week)
+    assert source.builds == 2  # built again once the load was likely over
+    clock[0] += 3600
+    cached.deck(week)
+    assert source.builds == 2  # a complete deck does not age: only a change retires it
+
+
+def test_a_readers_page_is_drawn_once_and_given_the_freshness_line_of_the_moment(
+    store: tuple[Engine, Registry],
+) -> None:
+    engine, project = store
+    source = CountingSource(StoreDeckSource(engine, project))
+    router = Router(CachedDeckSource(source, engine), site=None)
+    version = router.version()
+    address = router.address("", version)
+    first = router.render("/", address, version=version)
+    assert router.render("/", address, version=router.version()) is first  # a lookup
+    assert 'id="deck-freshness"' in first.payload["html"] and "Data as of" not in str(first)
+
+    run = runs.start_run(engine, NOW, 1, NOW, trigger="manual")
+    runs.finish_run(engine, run, NOW, runs.SUCCEEDED)
+    after = router.render("/", address, version=router.version())
+    assert "Data as of Mon 18 Mar" in after.payload["html"]
+    # The same page otherwise, drawn from the same deck: the line was filled in.
+    assert (
+        after.payload["html"].replace(
+            html_fragment(freshness_line(StoreDeckSource(engine, project).freshness())),
+            BLANK_FRESHNESS,
+        )
+        == first.payload["html"]
+    )
+    assert source.builds == 1
+
+    # A stamped redraw (after an owner saved a note) is drawn afresh, with the line.
+    redrawn = router.rerender("/", "")
+    assert redrawn["key"] != first.payload["key"] and "Data as of" in redrawn["html"]

@@ -22,10 +22,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from dashboards.source import StoreDeckSource
+from wbr.calendar import Grain
 from wbr.compute import percentiles
+from wbr.compute import values as compute_values
 from wbr.compute.run import compute
 from wbr.compute.state import EVERYTHING, table_changes
 from wbr.deck.build import build_deck
+from wbr.deck.on_demand import OnDemandValues
+from wbr.deck.values import StoredValue
 from wbr.errors import LoadError
 from wbr.ingest import ingest
 from wbr.ingest import run as ingest_run
@@ -421,3 +426,74 @@ def test_a_full_reload_that_fails_after_committing_chunks_leaves_the_table_as_it
             assert table_schema(conn, "raw_orders__staging") is None  # dropped after
     finally:
         workspace.dispose()
+
+
+def test_a_server_keeps_older_weeks_medians_until_a_load_changes_them(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A served deck of an older week reads its to-date medians from raw rows once;
+    a load that appends days keeps them (their days did not change), a full reload
+    drops them, and every deck equals one built from scratch."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("metrics.yaml", "orders.csv"):
+        (folder / name).write_bytes((project.parent / name).read_bytes())
+    workspace = split_workspace(tmp_path, folder / "metrics.yaml")
+    reads: list[int] = []
+    real = compute_values.compute_on_demand
+
+    def counted(*args: Any) -> Any:
+        reads.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(compute_values, "compute_on_demand", counted)
+    try:
+        build(workspace)
+        source = StoreDeckSource(workspace.engine, workspace.registry, workspace.raw_engine)
+        weeks = sorted(key[3] for key in stored_values(workspace) if key[1] == "week")
+        older = weeks[len(weeks) // 2]
+
+        def from_scratch() -> Any:
+            return build_deck(workspace.engine, workspace.registry, older, workspace.raw_engine)
+
+        assert source.deck(older).sections == from_scratch().sections
+        assert len(reads) == 2  # the served deck's, and the one from scratch
+        assert source.deck(older).sections == from_scratch().sections
+        assert len(reads) == 3  # the served deck read no raw rows again
+
+        append_week(folder)
+        build(workspace)  # an appended load: its days come after every kept period
+        assert source.deck(older).sections == from_scratch().sections
+        assert len(reads) == 4
+
+        ingest(
+            workspace.engine,
+            workspace.registry,
+            workspace.base_dir,
+            full=True,
+            raw_engine=workspace.raw_engine,
+        )
+        assert source.deck(older).sections == from_scratch().sections
+        assert len(reads) == 6  # a full reload may have changed any day: read again
+    finally:
+        workspace.dispose()
+
+
+def test_kept_medians_read_before_a_load_was_seen_are_not_kept(split: Workspace) -> None:
+    """Two requests: one catches up, reads raw rows; meanwhile a load commits and the
+    other catches up with it. The first one's values may predate the load: dropped."""
+    build(split)
+    kept = OnDemandValues(split.registry)
+    key = (
+        "median_amount",
+        Grain.MTD,
+        date(2024, 1, 1),
+        date(2024, 1, 6),
+    )
+    slow = kept.catch_up(split.engine)
+    ingest(split.engine, split.registry, split.base_dir, full=True, raw_engine=split.raw_engine)
+    quick = kept.catch_up(split.engine)
+    slow.keep({key: StoredValue(1.0, True)})
+    assert quick.known([key]) == {}
+    quick.keep({key: StoredValue(2.0, True)})
+    assert quick.known([key]) == {key: StoredValue(2.0, True)}

@@ -1,12 +1,15 @@
 """Load test: many viewers on the deck under gunicorn, while `wbr refresh` runs beside it.
 
-    .venv/bin/python benchmarks/load/run.py                       # both stores, 50 viewers, 60 s
+    .venv/bin/python benchmarks/load/run.py --think-seconds 2     # both stores, 50 viewers, 60 s
+    .venv/bin/python benchmarks/load/run.py --think-seconds 2 --refresh new-day
     .venv/bin/python benchmarks/load/run.py --stores sqlite --seconds 30 --viewers 20
 
 For each store (the embedded default: SQLite app store + DuckDB raw store; PostgreSQL
 at WBR_TEST_POSTGRES_URL in a fresh schema, dropped afterwards) it builds the demo
 project (`wbr demo --no-serve`), starts gunicorn on a free 127.0.0.1 port with
-several workers, starts `wbr refresh` over and over in its own process, and lets the
+several workers, starts `wbr refresh` over and over in its own process (on the same
+files, or with the next day appended before each so that every refresh commits new
+values: `--refresh new-day`), and lets the
 viewers (benchmarks/load/viewers.py) open the deck and switch weeks until the time
 is up. It prints requests per second, p50/p95/p99 latency per kind of request and
 overall, and every error, and writes them to benchmarks/load/results/. Loopback only;
@@ -31,7 +34,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,16 +133,58 @@ def _gunicorn(folder: Path, env: dict[str, str], workers: int, threads: int) -> 
         log.close()
 
 
+class NewDays:
+    """Appends the demo's next day to its daily and order files: a refresh that changes values.
+
+    The new day repeats the last one's rows (new order ids), so every refresh
+    loads rows, recomputes the periods they fall in and commits changed values:
+    the served decks must be rebuilt, as after a real morning's load.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.data = folder / "demo" / "data"
+        self.site_last = _last_lines(self.data / "site_daily.csv", 1)[0]
+        self.day = datetime.fromisoformat(self.site_last.split(",")[0]).date()
+        stamp = self.day.isoformat()
+        self.orders_last = [
+            line for line in _last_lines(self.data / "orders.csv", 5000) if f",{stamp}," in line
+        ]
+        self.next_id = max(int(line.split(",")[0]) for line in self.orders_last) + 1
+
+    def append(self) -> None:
+        old, self.day = self.day.isoformat(), self.day + timedelta(days=1)
+        new = self.day.isoformat()
+        with (self.data / "site_daily.csv").open("a") as site:
+            site.write(self.site_last.replace(old, new, 1) + "\n")
+        with (self.data / "orders.csv").open("a") as orders:
+            for line in self.orders_last:
+                rest = line.split(",", 1)[1].replace(old, new, 1)
+                orders.write(f"{self.next_id},{rest}\n")
+                self.next_id += 1
+
+
+def _last_lines(path: Path, count: int) -> list[str]:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, handle.tell() - 400 * count))
+        return handle.read().decode().splitlines()[1:][-count:]
+
+
 class Refresher(threading.Thread):
     """`wbr refresh` again and again until the deadline (the last one is waited for)."""
 
-    def __init__(self, folder: Path, env: dict[str, str], deadline: float) -> None:
+    def __init__(
+        self, folder: Path, env: dict[str, str], deadline: float, new_days: NewDays | None
+    ) -> None:
         super().__init__(daemon=True, name="refresher")
         self.folder, self.env, self.deadline = folder, env, deadline
+        self.new_days = new_days
         self.runs: list[dict[str, Any]] = []
 
     def run(self) -> None:
         while time.monotonic() < self.deadline:
+            if self.new_days is not None:
+                self.new_days.append()
             started = time.monotonic()
             done = subprocess.run(
                 [str(BIN / "wbr"), "refresh"],
@@ -213,8 +258,9 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 started = time.monotonic()
                 deadline = started + args.seconds
-                refresher = Refresher(folder, env, deadline)
-                if not args.no_refresh:
+                new_days = NewDays(folder) if args.refresh == "new-day" else None
+                refresher = Refresher(folder, env, deadline, new_days)
+                if args.refresh != "none":
                     refresher.start()
                 results = Results()
                 viewers = [
@@ -231,7 +277,7 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         summary = _summary(results, elapsed)
         summary.update(store=store, viewers=args.viewers, workers=args.workers)
         summary.update(threads=args.threads, refreshes=refresher.runs)
-        summary.update(think_seconds=args.think_seconds)
+        summary.update(think_seconds=args.think_seconds, refresh=args.refresh)
         return summary
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -246,6 +292,7 @@ def _print(summary: dict[str, Any]) -> None:
     print(
         f"\n{summary['store']}: {summary['viewers']} viewers, gunicorn {summary['workers']} "
         f"workers x {summary['threads']} threads, think {summary['think_seconds']} s, "
+        f"refresh {summary['refresh']}, "
         f"{summary['seconds']} s: "
         f"{summary['requests_per_second']} requests/s, {summary['errors']} errors"
     )
@@ -277,7 +324,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--no-refresh", action="store_true", help="no refresh beside the load")
+    parser.add_argument(
+        "--refresh",
+        choices=["same", "new-day", "none"],
+        default="same",
+        help="beside the load, `wbr refresh` back to back on the same files (same: it "
+        "finds nothing new), with the next day appended before each (new-day: every "
+        "refresh commits changed values), or no refresh (none)",
+    )
+    parser.add_argument("--no-refresh", action="store_true", help="the same as --refresh none")
     parser.add_argument(
         "--think-seconds",
         type=float,
@@ -285,6 +340,8 @@ def main() -> int:
         help="mean pause before each week switch (0: back to back, the server's ceiling)",
     )
     args = parser.parse_args()
+    if args.no_refresh:
+        args.refresh = "none"
     summaries = []
     for store in args.stores:
         summary = run_store(store, args)

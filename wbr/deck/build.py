@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -27,6 +28,9 @@ from wbr.errors import ConfigError
 from wbr.registry.models import Metric, MonthlyView, Registry, Unit
 from wbr.schedule.freshness import deck_freshness
 from wbr.store.schema import metric_values
+
+if TYPE_CHECKING:
+    from wbr.deck.on_demand import KeptValues
 
 DEFAULT_DECIMALS = {Unit.PERCENT: 1, Unit.RATIO: 2, Unit.CURRENCY: 0, Unit.COUNT: 0}
 MONTHLY_TABLE_TITLES = {
@@ -185,12 +189,16 @@ def build_deck(
     registry: Registry,
     week_ending: date | None = None,
     raw_engine: Engine | Callable[[], Engine] | None = None,
+    problems: list[str] | None = None,
+    kept: KeptValues | None = None,
 ) -> Deck:
     """The deck for `week_ending` (default: the latest complete week) from stored values.
 
     `raw_engine` is the raw tables' store when it is not `engine`: only medians
     and percentiles of an older week's to-date periods are read from raw rows. It may
     be a function that makes the engine, called only when such a value is needed.
+    What the deck had to leave out (N/A instead of a value) is added to `problems`.
+    `kept`: such values a server computed for earlier decks (`wbr.deck.on_demand`).
     """
     week_ending = resolve_week(engine, registry, week_ending)
     fy_end = registry.project.fiscal_year_end_month
@@ -205,7 +213,7 @@ def build_deck(
     needed = sorted(set(shown) | plans)
     all_periods = set().union(*(p.all_periods() for p in periods_by_view.values()))
     values = load_values(engine, needed, all_periods)
-    fill_on_demand(raw_engine or engine, registry, values, all_periods, needed)
+    fill_on_demand(raw_engine or engine, registry, values, all_periods, needed, problems, kept)
     lookup = Lookup(values, week_ending)
     weeks_shown = [week.end for week in next(iter(periods_by_view.values())).weeks]
     flags = anomaly_notes(engine, weeks_shown)

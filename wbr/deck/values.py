@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -24,6 +24,9 @@ from wbr.calendar import Grain, Period
 from wbr.registry.aggregations import MedianAggregation, PercentileAggregation
 from wbr.registry.models import MonthlyView, Registry
 from wbr.store.schema import metric_values
+
+if TYPE_CHECKING:
+    from wbr.deck.on_demand import KeptValues
 
 WEEKS_SHOWN = 6
 MONTHS_SHOWN = 12
@@ -162,21 +165,33 @@ def fill_on_demand(
     values: dict[ValueKey, StoredValue],
     periods: set[Period],
     metrics: list[str],
+    problems: list[str] | None = None,
+    kept: KeptValues | None = None,
 ) -> None:
     """Compute the to-date medians and percentiles that were not stored ahead of time.
 
     When the raw tables cannot be read (a load holds DuckDB's file for writing),
-    those values stay missing and the deck shows N/A for them, instead of failing.
+    those values stay missing and the deck shows N/A for them, instead of failing;
+    the reason is added to `problems` (a served deck keeps such a deck only briefly).
     `raw_engine` may be a function that makes it: it is called only when a value is
     missing, so a deck of stored values imports neither DuckDB nor compute (numpy).
+    `kept`: values a server computed for earlier decks (`wbr.deck.on_demand`), read
+    first and added to.
     """
     by_name = registry.metrics_by_name
     to_dates = sorted(p for p in periods if p.grain in (Grain.MTD, Grain.QTD, Grain.YTD))
-    wanted = [
-        by_name[name]
+    holistic = [
+        name
         for name in metrics
         if isinstance(by_name[name].aggregation, MedianAggregation | PercentileAggregation)
-        and any((name, p.grain, p.start, p.end) not in values for p in to_dates)
+    ]
+    if kept is not None:
+        keys = [(name, p.grain, p.start, p.end) for name in holistic for p in to_dates]
+        values.update(kept.known(k for k in keys if k not in values))
+    wanted = [
+        by_name[name]
+        for name in holistic
+        if any((name, p.grain, p.start, p.end) not in values for p in to_dates)
     ]
     if not wanted:
         return
@@ -188,12 +203,17 @@ def fill_on_demand(
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", error)).splitlines()[0]
         log.warning("to-date percentiles left out: the raw tables cannot be read (%s)", reason)
+        if problems is not None:
+            problems.append(f"the raw tables cannot be read ({reason})")
         return
+    computed: dict[ValueKey, StoredValue] = {}
     for name, by_period in found.items():
         for period, (value, complete) in by_period.items():
-            values.setdefault(
-                (name, period.grain, period.start, period.end), StoredValue(value, complete)
-            )
+            key = (name, period.grain, period.start, period.end)
+            if key not in values:
+                values[key] = computed[key] = StoredValue(value, complete)
+    if kept is not None:
+        kept.keep(computed)
 
 
 class Lookup:
