@@ -5,7 +5,8 @@ Runs on SQLite and on PostgreSQL (the `store_engine` fixture).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,8 @@ from wbr.anomalies import (
     flags_for_metric,
     flags_for_week,
 )
+from wbr.anomalies.model import Contributor
+from wbr.anomalies.store import write_flags
 from wbr.compute.run import compute
 from wbr.registry.models import Registry
 from wbr.store import replace_raw_table
@@ -260,3 +263,33 @@ def test_a_missing_dimension_column_is_a_warning_not_a_failure(store_engine: Eng
     assert any("revenue" in warning and "channel" in warning for warning in report.warnings)
     (revenue,) = flags_for_week(store_engine, FIRST_DAY + timedelta(days=WEEKS * 7 - 1))["revenue"]
     assert revenue.contributors == ()
+
+
+def test_contributions_summed_in_another_order_are_not_a_change(store_engine: Engine) -> None:
+    """DuckDB sums a dimension's rows on several threads: a rerun's contributions may
+    differ in the last digits. The flag is the same one, and keeps its stamp."""
+    load_shop(store_engine)
+    compute(store_engine, shop.registry())
+    report = detect_project(store_engine, shop.registry())
+    flag = replace(
+        report.flags[0],
+        contributors=(Contributor("region", "West", 51214.26, 31085.9, 20128.36, 0.3277),),
+    )
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    with store_engine.begin() as conn:
+        first = write_flags(conn, [flag], report.run_id, now)
+    assert first.changed == 1  # the contributors are new
+    noisy = replace(
+        flag,
+        contributors=(
+            Contributor("region", "West", 51214.259999999966, 31085.9, 20128.359999999968, 0.3277),
+        ),
+    )
+    with store_engine.begin() as conn:
+        again = write_flags(conn, [noisy], report.run_id, now + timedelta(hours=1))
+    assert again.changed == 0
+    moved = replace(
+        flag, contributors=(Contributor("region", "West", 51300.0, 31085.9, 20214.1, 0.33),)
+    )
+    with store_engine.begin() as conn:
+        assert write_flags(conn, [moved], report.run_id, now + timedelta(hours=2)).changed == 1
