@@ -11,7 +11,9 @@ several workers, starts `wbr refresh` over and over in its own process (on the s
 files, or with the next day appended before each so that every refresh commits new
 values: `--refresh new-day`), and lets the
 viewers (benchmarks/load/viewers.py) open the deck and switch weeks until the time
-is up. It prints requests per second, p50/p95/p99 latency per kind of request and
+is up. Before the clock starts, every week's deck is asked for on a few new
+connections, so that each worker has built it, as on a server that has run for a
+while (`--cold` measures from a fresh server instead). It prints requests per second, p50/p95/p99 latency per kind of request and
 overall, and every error, and writes them to benchmarks/load/results/. Loopback only;
 every process it starts is stopped when it ends.
 """
@@ -19,6 +21,7 @@ every process it starts is stopped when it ends.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -38,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from viewers import Results, Viewer
+from viewers import Results, Viewer, switch_payload, week_callback
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -131,6 +134,32 @@ def _gunicorn(folder: Path, env: dict[str, str], workers: int, threads: int) -> 
             server.kill()
             server.wait()
         log.close()
+
+
+def _warm(base: str, weeks: list[str], workers: int) -> float:
+    """Every week's deck asked for until each worker has likely built it; the seconds taken.
+
+    A server that has run for a while has every week people page through in its
+    caches; a fresh one builds them on first use (about 100-300 ms a week and
+    worker here). Gunicorn hands each new connection to whichever worker accepts it
+    first, so each week is asked for on `3 × workers` new connections.
+    """
+    started = time.monotonic()
+    host, port = base.removeprefix("http://").split(":")
+    probe = http.client.HTTPConnection(host, int(port), timeout=60)
+    probe.request("GET", "/_dash-dependencies")
+    spec = week_callback(json.loads(probe.getresponse().read()))
+    probe.close()
+    for week in weeks:
+        for _ in range(3 * workers):
+            connection = http.client.HTTPConnection(host, int(port), timeout=60)
+            body = switch_payload(spec, week)
+            connection.request(
+                "POST", "/_dash-update-component", body, {"Content-Type": "application/json"}
+            )
+            connection.getresponse().read()
+            connection.close()
+    return time.monotonic() - started
 
 
 class NewDays:
@@ -253,6 +282,7 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             weeks = _weeks(env, registry)
             with _gunicorn(folder, env, args.workers, args.threads) as base:
+                warm_up = 0.0 if args.cold else _warm(base, weeks, args.workers)
                 print(
                     f"[{store}] {args.viewers} viewers for {args.seconds} s at {base}", flush=True
                 )
@@ -278,6 +308,7 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
         summary.update(store=store, viewers=args.viewers, workers=args.workers)
         summary.update(threads=args.threads, refreshes=refresher.runs)
         summary.update(think_seconds=args.think_seconds, refresh=args.refresh)
+        summary.update(warm_up_seconds=round(warm_up, 1), cold=args.cold)
         return summary
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -293,6 +324,7 @@ def _print(summary: dict[str, Any]) -> None:
         f"\n{summary['store']}: {summary['viewers']} viewers, gunicorn {summary['workers']} "
         f"workers x {summary['threads']} threads, think {summary['think_seconds']} s, "
         f"refresh {summary['refresh']}, "
+        f"{'cold' if summary['cold'] else 'warmed in ' + str(summary['warm_up_seconds']) + ' s'}, "
         f"{summary['seconds']} s: "
         f"{summary['requests_per_second']} requests/s, {summary['errors']} errors"
     )
@@ -333,6 +365,12 @@ def main() -> int:
         "refresh commits changed values), or no refresh (none)",
     )
     parser.add_argument("--no-refresh", action="store_true", help="the same as --refresh none")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="measure from a fresh server (default: every week's deck is asked for first, "
+        "as on a server that has run for a while)",
+    )
     parser.add_argument(
         "--think-seconds",
         type=float,

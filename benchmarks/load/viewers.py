@@ -44,7 +44,7 @@ class Results:
                 self.errors.append(error)
 
 
-def _week_callback(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
+def week_callback(dependencies: list[dict[str, Any]]) -> dict[str, Any]:
     trigger = f"{WEEK_SELECTOR}.value"
     for spec in dependencies:
         if trigger in (f"{i['id']}.{i['property']}" for i in spec["inputs"]):
@@ -139,7 +139,7 @@ class Viewer(threading.Thread):
             self._request(connection, "layout", "/_dash-layout", None)
             found = self._request(connection, "dependencies", "/_dash-dependencies", None)
             if spec is None and found:
-                spec = _week_callback(json.loads(found))
+                spec = week_callback(json.loads(found))
             for _ in range(SWITCHES_PER_VISIT):
                 self._think()
                 if spec is None or time.monotonic() >= self.deadline:
