@@ -13,9 +13,10 @@ values: `--refresh new-day`), and lets the
 viewers (benchmarks/load/viewers.py) open the deck and switch weeks until the time
 is up. Before the clock starts, every week's deck is asked for on a few new
 connections, so that each worker has built it, as on a server that has run for a
-while (`--cold` measures from a fresh server instead). It prints requests per second, p50/p95/p99 latency per kind of request and
-overall, and every error, and writes them to benchmarks/load/results/. Loopback only;
-every process it starts is stopped when it ends.
+while (`--cold` measures from a fresh server instead). It prints requests per second,
+p50/p95/p99 latency per kind of request and overall, and every error, and writes them
+to benchmarks/load/results/. Loopback only; every process it starts is stopped when it
+ends.
 """
 
 from __future__ import annotations
