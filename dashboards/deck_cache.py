@@ -17,6 +17,7 @@ costs one small read, not every deck.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -25,8 +26,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Engine, ScalarSelect, Table, func, or_, select
+from sqlalchemy import ColumnElement, Engine, ScalarSelect, and_, func, or_, select
 
+from wbr.compute.unchanged import recorded_periods
 from wbr.deck.model import Deck, Freshness
 from wbr.store.schema import anomaly_flags, compute_runs, note_revisions, scheduled_runs
 
@@ -55,6 +57,24 @@ class DeckSource(Protocol):
 
     def freshness(self) -> Freshness | None: ...
 
+    def shown_periods(self, week_ending: date) -> frozenset[tuple[str, str, str]]: ...
+
+    def raw_epoch(self) -> int: ...
+
+    def raw_changed_since(self, epoch: int, week_ending: date) -> bool: ...
+
+
+def _changes_values() -> ColumnElement[bool]:
+    """A succeeded computation that changed a value (before 0007, every one counted)."""
+    runs = compute_runs.c
+    return and_(
+        runs.status == "succeeded", or_(runs.metrics_computed.is_(None), runs.metrics_computed > 0)
+    )
+
+
+def _newest_change() -> ScalarSelect[Any]:
+    return select(func.max(compute_runs.c.id)).where(_changes_values()).scalar_subquery()
+
 
 def store_version(engine: Engine) -> StoreVersion:
     """The store's content and freshness versions, in one query.
@@ -66,23 +86,14 @@ def store_version(engine: Engine) -> StoreVersion:
     shows the refresh runs: a refresh starting or ending counts there.
     """
 
-    def newest(table: Table, *where: Any) -> ScalarSelect[Any]:
-        return select(func.max(table.c.id)).where(*where).scalar_subquery()
-
-    changed_values = newest(
-        compute_runs,
-        compute_runs.c.status == "succeeded",
-        # Runs from before a computation could change nothing counted as a change.
-        or_(compute_runs.c.metrics_computed.is_(None), compute_runs.c.metrics_computed > 0),
-    )
     flags = select(func.count(), func.max(anomaly_flags.c.updated_at)).subquery()
     running = select(func.count()).where(scheduled_runs.c.status == "running")
     query = select(
-        changed_values,
+        _newest_change(),
         flags.c[0],
         flags.c[1],
         select(func.count()).select_from(note_revisions).scalar_subquery(),
-        newest(scheduled_runs),
+        select(func.max(scheduled_runs.c.id)).scalar_subquery(),
         running.scalar_subquery(),
     )
     with engine.connect() as connection:
@@ -91,22 +102,73 @@ def store_version(engine: Engine) -> StoreVersion:
 
 
 @dataclass(frozen=True, slots=True)
-class _Kept:
-    at: float
+class DeckBasis:
+    """What one week's deck was built from, to tell later whether it still holds."""
+
+    compute_run: Hashable  # the newest computation that changed a value
+    flags: tuple[Hashable, ...]  # count and last change of the flags up to the week
+    notes: Hashable  # note revisions
+    raw_epoch: int  # the loads its to-date medians account for (`wbr.deck.on_demand`)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptDeck:
+    """A deck as a worker keeps it; `token` names this build (a page cache's key)."""
+
     deck: Deck
+    token: int
+    week: date | None
+    built_at: float
     complete: bool
+    periods: frozenset[tuple[str, str, str]] | None  # what it shows; None: unknown
+    basis: DeckBasis | None
+    validated: Hashable  # the content version at which it was last found to hold
+
+
+def _basis(engine: Engine, week: date) -> tuple[Hashable, tuple[Hashable, ...], Hashable]:
+    """The newest value-changing computation, the flags up to `week`, the note revisions."""
+    table = anomaly_flags.c
+    flags = (
+        select(func.count(), func.max(table.updated_at)).where(table.week_ending <= week).subquery()
+    )
+    query = select(
+        _newest_change(),
+        flags.c[0],
+        flags.c[1],
+        select(func.count()).select_from(note_revisions).scalar_subquery(),
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).one()
+    return row[0], (row[1], row[2]), row[3]
+
+
+def _changed_since(engine: Engine, run: Hashable) -> list[frozenset[tuple[str, str, str]] | None]:
+    """The periods each value-changing computation after `run` changed (None: any)."""
+    query = select(compute_runs.c.changed_periods).where(_changes_values())
+    if run is not None:
+        query = query.where(compute_runs.c.id > run)
+    with engine.connect() as connection:
+        return [recorded_periods(text) for (text,) in connection.execute(query)]
 
 
 class CachedDeckSource:
-    """`source`'s decks, rebuilt only when what they show changes (`store_version`)."""
+    """`source`'s decks, rebuilt only when what they show changes (`store_version`).
+
+    When the store's content version moves on, a kept deck is checked before it is
+    rebuilt: it still holds if no computation since changed a period it shows, no
+    flag up to its week and no note changed, and no load changed a to-date median it
+    shows. A refresh that brings a new day leaves the decks of complete weeks as
+    they were: a week's deck shows no period that ends after it.
+    """
 
     def __init__(self, source: DeckSource, engine: Engine) -> None:
         self._source = source
         self._engine = engine
         self._lock = threading.Lock()
-        self._decks: OrderedDict[tuple[date | None, Hashable], _Kept] = OrderedDict()
+        self._decks: OrderedDict[date | None, KeptDeck] = OrderedDict()
         self._weeks: tuple[Hashable, list[date]] | None = None
         self._freshness: tuple[Hashable, float, Freshness | None] | None = None
+        self._builds = itertools.count(1)
 
     def version(self) -> StoreVersion:
         """The store's version now: pass it on to read a page's parts at one version."""
@@ -125,26 +187,67 @@ class CachedDeckSource:
     def deck(self, week_ending: date | None, version: StoreVersion | None = None) -> Deck:
         """The week's deck with the freshness line as of `version` (default: now)."""
         version = version or self.version()
-        return replace(self.content_deck(week_ending, version), freshness=self.freshness(version))
+        kept = self.kept_deck(week_ending, version)
+        return replace(kept.deck, freshness=self.freshness(version))
 
     def content_deck(self, week_ending: date | None, version: StoreVersion) -> Deck:
         """The week's deck as built, its freshness line as it was then (see `deck`)."""
-        key = (week_ending, version.content)
+        return self.kept_deck(week_ending, version).deck
+
+    def kept_deck(self, week_ending: date | None, version: StoreVersion) -> KeptDeck:
+        """The week's deck, kept or built, still right at `version`."""
         now = time.monotonic()
         with self._lock:
-            kept = self._decks.get(key)
-            if kept is not None and (kept.complete or now - kept.at < PARTIAL_DECK_MAX_AGE_SECONDS):
-                self._decks.move_to_end(key)
-                return kept.deck
+            kept = self._decks.get(week_ending)
+            if kept is not None:
+                self._decks.move_to_end(week_ending)
+        if kept is not None and not kept.complete:
+            if now - kept.built_at < PARTIAL_DECK_MAX_AGE_SECONDS:
+                return kept
+        elif kept is not None and kept.validated == version.content:
+            return kept
+        elif kept is not None and (basis := self._holds(kept)) is not None:
+            return self._keep(replace(kept, basis=basis, validated=version.content))
         # Built outside the lock: two requests may build the same deck once each, but a
-        # slow build never holds up the requests for other weeks.
+        # slow build never holds up the requests for other weeks. What it was built from
+        # is read first: anything committed meanwhile makes the next check rebuild it.
+        basis = self._current_basis(week_ending)
         deck, problems = self._source.checked_deck(week_ending)
+        periods = None if week_ending is None else self._source.shown_periods(week_ending)
+        token = next(self._builds)
+        fresh = KeptDeck(
+            deck, token, week_ending, now, not problems, periods, basis, version.content
+        )
+        return self._keep(fresh)
+
+    def _keep(self, kept: KeptDeck) -> KeptDeck:
         with self._lock:
-            self._decks[key] = _Kept(now, deck, complete=not problems)
-            self._decks.move_to_end(key)
+            self._decks[kept.week] = kept
+            self._decks.move_to_end(kept.week)
             while len(self._decks) > MAX_DECKS:
                 self._decks.popitem(last=False)
-        return deck
+        return kept
+
+    def _current_basis(self, week: date | None) -> DeckBasis | None:
+        if week is None:
+            return None  # the latest week, whichever it is: rebuilt on any change
+        run, flags, notes = _basis(self._engine, week)
+        return DeckBasis(run, flags, notes, self._source.raw_epoch())
+
+    def _holds(self, kept: KeptDeck) -> DeckBasis | None:
+        """`kept`'s basis now if nothing it shows changed since it was built; else None."""
+        if kept.basis is None or kept.periods is None or kept.week is None:
+            return None
+        now = self._current_basis(kept.week)
+        if now is None or (now.flags, now.notes) != (kept.basis.flags, kept.basis.notes):
+            return None
+        if now.compute_run != kept.basis.compute_run:
+            for changed in _changed_since(self._engine, kept.basis.compute_run):
+                if changed is None or not changed.isdisjoint(kept.periods):
+                    return None
+        if self._source.raw_changed_since(kept.basis.raw_epoch, kept.week):
+            return None
+        return now
 
     def freshness(self, version: StoreVersion | None = None) -> Freshness | None:
         """The freshness line's facts, read again when a refresh run starts or ends."""
@@ -161,4 +264,4 @@ class CachedDeckSource:
         return found
 
 
-__all__: Final = ["CachedDeckSource", "StoreVersion", "store_version"]
+__all__: Final = ["CachedDeckSource", "KeptDeck", "StoreVersion", "store_version"]

@@ -18,7 +18,7 @@ from dash import html
 from dash.development.base_component import Component
 
 from dashboards.address import ALL_SECTIONS, DeckAddress, parse_address, section_slug
-from dashboards.deck_cache import StoreVersion
+from dashboards.deck_cache import KeptDeck, StoreVersion
 from dashboards.drivers_view import drivers_layout
 from dashboards.html_text import (
     DeckPayload,
@@ -84,7 +84,7 @@ class VersionedSource(Protocol):
 
     def weeks(self, version: StoreVersion | None = None) -> list[date]: ...
 
-    def content_deck(self, week_ending: date | None, version: StoreVersion) -> Deck: ...
+    def kept_deck(self, week_ending: date | None, version: StoreVersion) -> KeptDeck: ...
 
     def freshness(self, version: StoreVersion | None = None) -> Freshness | None: ...
 
@@ -145,19 +145,17 @@ class Router:
         """The week, view and section the query asks for, each checked (else the default)."""
         return parse_address(search, [week.isoformat() for week in self.weeks(version)])
 
-    def _deck(self, week: str, version: StoreVersion | None) -> tuple[Deck, Freshness | None]:
-        """The week's deck without its freshness line, and the line's facts."""
+    def _deck(
+        self, week: str, version: StoreVersion | None
+    ) -> tuple[Deck, Freshness | None, int | None]:
+        """The week's deck without its freshness line, the line's facts, and the deck's build
+        token (None: the source keeps no decks)."""
         day = date.fromisoformat(week)
         if isinstance(self.source, VersionedSource) and version is not None:
-            deck = self.source.content_deck(day, version)
-            return replace(deck, freshness=None), self.source.freshness(version)
+            kept = self.source.kept_deck(day, version)
+            return kept.deck, self.source.freshness(version), kept.token
         deck = self.source.deck(day)
-        return replace(deck, freshness=None), deck.freshness
-
-    def _freshness(self, version: StoreVersion | None) -> Freshness | None:
-        if isinstance(self.source, VersionedSource):
-            return self.source.freshness(version)
-        return None
+        return deck, deck.freshness, None
 
     def render(
         self,
@@ -175,15 +173,14 @@ class Router:
         if address.week is None:
             no_data = html.P(NO_DATA_TEXT, className="no-data")
             return Shown(address, no_data, empty_payload(key), [])
+        deck, freshness, token = self._deck(address.week, version)
         reader = reader_key(person)
         kept_as = None
-        if version is not None and reader is not None and not stamp and pathname in SHARED_PAGES:
-            kept_as = (key, version.content, reader)
-            kept = self._pages.get(kept_as)
-            if kept is not None:
-                return _with_freshness(kept, self._freshness(version))
-        deck, freshness = self._deck(address.week, version)
-        shown = self._render_deck(pathname, address, stamp, deck, person)
+        if token is not None and reader is not None and not stamp and pathname in SHARED_PAGES:
+            kept_as = (key, token, reader)  # the same build of the deck: the same page
+            if (kept := self._pages.get(kept_as)) is not None:
+                return _with_freshness(kept, freshness)
+        shown = self._render_deck(pathname, address, stamp, replace(deck, freshness=None), person)
         if kept_as is not None and shown.children is None:
             self._pages.put(kept_as, shown)
         return _with_freshness(shown, freshness)
@@ -234,11 +231,11 @@ class Router:
         if address.week is None or address.week != parts[1]:
             return None
         person = current_person() if self.site is not None else None
+        deck, _, token = self._deck(address.week, version)
         reader = reader_key(person)
-        kept_as = (key, version.content, reader) if version and reader else None
+        kept_as = (key, token, reader) if token is not None and reader else None
         if kept_as is not None and (kept := self._later.get(kept_as)) is not None:
             return kept
-        deck, _ = self._deck(address.week, version)
         may_write = _writer(self.site, person)
         _, later = deck_first_part(deck, may_write, address.view, address.section, FIRST_CARDS)
         found = later_payload(later.cards(deck, may_write), key) if later.slots else None

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy.engine import Engine
 
 from wbr.compute.stored import stored_week_endings
-from wbr.deck.build import build_deck
+from wbr.compute.unchanged import PeriodKey
+from wbr.deck.build import build_deck, deck_periods
 from wbr.deck.metric_page import MetricPage, build_metric_page
 from wbr.deck.model import Deck, Freshness
 from wbr.deck.on_demand import OnDemandValues
@@ -46,6 +47,21 @@ class StoreDeckSource:
 
     def freshness(self) -> Freshness | None:
         return deck_freshness(self._engine, self._registry, datetime.now(UTC))
+
+    def shown_periods(self, week_ending: date) -> frozenset[PeriodKey]:
+        """The periods whose values the week's deck can show, as computations record them."""
+        return frozenset(
+            (p.grain.value, p.start.isoformat(), p.end.isoformat())
+            for p in deck_periods(self._registry, week_ending)
+        )
+
+    def raw_epoch(self) -> int:
+        """Which loads the kept to-date medians account for (see `raw_changed_since`)."""
+        return self._on_demand.epoch(self._engine)
+
+    def raw_changed_since(self, epoch: int, week_ending: date) -> bool:
+        """Whether a load since `epoch` may have changed a to-date median the week shows."""
+        return self._on_demand.dropped_since(self._engine, epoch, week_ending)
 
     def metric_page(self, metric: str, week_ending: date) -> MetricPage | None:
         return build_metric_page(self._engine, self._registry, metric, week_ending)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import small_project as shop
+from ruamel.yaml import YAML
 from sqlalchemy import Engine
 from web_support import FLAGGED, build_store
 
@@ -26,10 +28,12 @@ from dashboards.source import StoreDeckSource
 from wbr.anomalies import detect_project
 from wbr.compute.run import compute
 from wbr.deck.model import Deck, Freshness
+from wbr.ingest import ingest
 from wbr.notes.model import NoteTarget
 from wbr.notes.store import save_note
 from wbr.registry.models import Registry
 from wbr.schedule import runs
+from wbr.workspace import Workspace, open_workspace
 
 NOW = datetime(2024, 3, 18, 6, 0, tzinfo=UTC)
 
@@ -59,9 +63,9 @@ def test_a_deck_is_built_once_until_the_store_changes(store: tuple[Engine, Regis
     with_note = cached.deck(week)
     assert with_note != first and with_note == StoreDeckSource(engine, project).deck(week)
 
+    before = cached.content_deck(week, cached.version())
     compute(engine, project, full=True)  # every value written again: they count as changed
-    recomputed = cached.content_deck(week, cached.version())
-    assert recomputed is not cached.content_deck(week, version)
+    assert cached.content_deck(week, cached.version()) is not before
 
 
 def test_a_refresh_that_changes_nothing_keeps_the_decks(store: tuple[Engine, Registry]) -> None:
@@ -119,6 +123,15 @@ class CountingSource:
     def freshness(self) -> Freshness | None:
         return self.inner.freshness()
 
+    def shown_periods(self, week_ending: date) -> frozenset[tuple[str, str, str]]:
+        return self.inner.shown_periods(week_ending)
+
+    def raw_epoch(self) -> int:
+        return self.inner.raw_epoch()
+
+    def raw_changed_since(self, epoch: int, week_ending: date) -> bool:
+        return self.inner.raw_changed_since(epoch, week_ending)
+
 
 def test_a_deck_missing_raw_values_is_kept_only_briefly(
     store: tuple[Engine, Registry], monkeypatch: pytest.MonkeyPatch
@@ -172,3 +185,66 @@ def test_a_readers_page_is_drawn_once_and_given_the_freshness_line_of_the_moment
     # A stamped redraw (after an owner saved a note) is drawn afresh, with the line.
     redrawn = router.rerender("/", "")
     assert redrawn["key"] != first.payload["key"] and "Data as of" in redrawn["html"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Workspace]:
+    """The small shop from CSV files, loaded incrementally (the last 3 days re-read)."""
+    registry_file = shop.write_project(tmp_path)
+    yaml = YAML(typ="safe")
+    data = yaml.load(registry_file)
+    for source in data["sources"].values():
+        source["incremental"] = {"lookback": 3}
+    with registry_file.open("w") as handle:
+        yaml.dump(data, handle)
+    opened = open_workspace(registry_file, f"sqlite:///{tmp_path / 'store.db'}")
+    ingest(opened.engine, opened.registry, opened.base_dir)
+    compute(opened.engine, opened.registry)
+    yield opened
+    opened.engine.dispose()
+
+
+def test_a_new_day_keeps_the_decks_of_complete_weeks_and_a_changed_day_does_not(
+    project: Workspace,
+) -> None:
+    engine, registry = project.engine, project.registry
+    source = CountingSource(StoreDeckSource(engine, registry))
+    cached = CachedDeckSource(source, engine)
+    week = shop.WEEK_ENDING
+    older = week - timedelta(weeks=5)
+    kept = {w: cached.content_deck(w, cached.version()) for w in (week, older)}
+
+    # Monday's load: one more day. Values change (the new week, March), so the store's
+    # content version moves on; no period the complete weeks' decks show changed.
+    traffic = project.base_dir / "data" / "traffic.csv"
+    with traffic.open("a") as handle:
+        handle.write(f"{week + timedelta(days=1)},12,200\n")
+    ingest(engine, registry, project.base_dir)
+    assert compute(engine, registry).metrics > 0
+    version = cached.version()
+    assert all(cached.content_deck(w, version) is deck for w, deck in kept.items())
+    assert source.builds == 2
+
+    # A correction inside the last complete week: its deck is rebuilt, the older one kept.
+    frame = pd.read_csv(traffic)
+    frame.loc[frame["day"] == week.isoformat(), "clicks"] = 40
+    frame.to_csv(traffic, index=False)
+    ingest(engine, registry, project.base_dir)
+    compute(engine, registry)
+    version = cached.version()
+    rebuilt = cached.content_deck(week, version)
+    assert rebuilt is not kept[week]
+    assert rebuilt == StoreDeckSource(engine, registry).deck(week)
+    assert cached.content_deck(older, version) is kept[older]
+    assert source.builds == 3
+
+    # A note anywhere retires every deck (notes are not tracked by week).
+    save_note(
+        engine,
+        NoteTarget("clicks", older, "robust"),
+        status="explained",
+        text="x",
+        author="ana",
+        base_revision=None,
+    )
+    assert cached.content_deck(older, cached.version()) is not kept[older]

@@ -88,6 +88,15 @@ def test_a_weekly_refresh_rewrites_only_the_periods_it_touches(workspace: Worksp
     assert rewritten and all(after[key][2] > before[key][2] for key in rewritten)
     new_week = ("clicks", "week", date(2024, 3, 17), date(2024, 3, 23))
     assert after[new_week][0] == 84 and after[new_week][1] is True
+    # The re-read days came out the same: no period of the week before the new one changed.
+    assert report.changed_periods is not None
+    assert ("week", "2024-03-10", "2024-03-16") not in report.changed_periods
+    assert ("week", "2024-03-17", "2024-03-23") in report.changed_periods
+    assert all(
+        end > shop.LAST_DAY.isoformat()
+        for _, start, end in report.changed_periods
+        if start.startswith("2024")
+    )
 
 
 def test_refresh_equals_a_full_computation(workspace: Workspace) -> None:
@@ -158,5 +167,10 @@ def test_a_reload_rewrites_only_the_metrics_whose_values_changed(workspace: Work
     changed = {key[0] for key in after if after[key] != before.get(key)}
     assert changed == {"clicks", "ctr"}  # impressions, from the same file, came out the same
     assert report.metrics == 2
+    # The week, the month and year to date… ending that day: the periods that hold it.
+    assert report.changed_periods is not None
+    assert ("week", "2024-03-10", "2024-03-16") in report.changed_periods
+    assert ("week", "2024-03-03", "2024-03-09") not in report.changed_periods
+    assert all(start <= "2024-03-16" <= end for _, start, end in report.changed_periods)
     last_week = ("clicks", "week", shop.WEEK_ENDING - timedelta(days=6), shop.WEEK_ENDING)
     assert after[last_week][0] == before[last_week][0] + 28

@@ -461,8 +461,10 @@ def test_a_server_keeps_older_weeks_medians_until_a_load_changes_them(
         assert source.deck(older).sections == from_scratch().sections
         assert len(reads) == 3  # the served deck read no raw rows again
 
+        epoch = source.raw_epoch()
         append_week(folder)
         build(workspace)  # an appended load: its days come after every kept period
+        assert not source.raw_changed_since(epoch, older)  # a served deck of it still holds
         assert source.deck(older).sections == from_scratch().sections
         assert len(reads) == 4
 
@@ -473,6 +475,7 @@ def test_a_server_keeps_older_weeks_medians_until_a_load_changes_them(
             full=True,
             raw_engine=workspace.raw_engine,
         )
+        assert source.raw_changed_since(epoch, older)
         assert source.deck(older).sections == from_scratch().sections
         assert len(reads) == 6  # a full reload may have changed any day: read again
     finally:

@@ -37,7 +37,7 @@ from wbr.compute.state import (
     save_stored,
     table_changes,
 )
-from wbr.compute.unchanged import same_rows, stored_rows
+from wbr.compute.unchanged import PeriodKey, changed_periods, changed_periods_text, stored_rows
 from wbr.compute.values import (
     SourceRead,
     compute_values,
@@ -63,6 +63,9 @@ class ComputeReport:
     last_day: date | None
     latest_week_ending: date | None
     incremental: bool
+    # The periods (grain, ISO start, ISO end) whose value changed, for any metric; None:
+    # any may have (a full computation). A deck showing none of them is still right.
+    changed_periods: frozenset[PeriodKey] | None = None
 
 
 def _metric_change(
@@ -283,6 +286,7 @@ def _compute(
     stamp = _stored_time(conn, at)
     written = 0
     touched = 0
+    changed: set[PeriodKey] = set()  # the periods whose value changed, for any metric
     rewrite = full or changes.first_compute
     # What each metric's recomputation would replace, to leave alone what came out the same.
     stored_before = {} if rewrite else stored_rows(conn, {n: change_of.get(n) for n in values})
@@ -292,8 +296,11 @@ def _compute(
             if not keep.any() and change_of.get(name) is None:
                 continue
             rows = _rows(result, columns, keep, name, stamp)
-            if not rewrite and same_rows(stored_before.get(name, {}), rows):
-                continue
+            if not rewrite:
+                differs = changed_periods(stored_before.get(name, {}), rows)
+                if not differs:
+                    continue
+                changed |= differs
             touched += 1
             _delete(conn, name, change_of.get(name))
             # The driver's own bulk path (executemany of tuples, COPY on PostgreSQL): per-row
@@ -302,7 +309,10 @@ def _compute(
             written += len(rows)
     names = list(registry.metrics_by_name)
     removed = conn.execute(metric_values.delete().where(metric_values.c.metric.not_in(names)))
-    touched += 1 if removed.rowcount else 0  # a metric taken out of the registry changed too
+    everywhere = rewrite  # every period may have changed
+    if removed.rowcount:  # a metric taken out of the registry changed too, in every period
+        touched += 1
+        everywhere = True
     save_stored(conn, definitions, series)
     report = ComputeReport(
         touched,
@@ -312,6 +322,7 @@ def _compute(
         last_day,
         latest,
         incremental=not changes.first_compute,
+        changed_periods=None if everywhere else frozenset(changed),
     )
     return report, changes.through_load_run
 
@@ -356,6 +367,7 @@ def compute(
                 metrics_computed=report.metrics,
                 periods_written=report.rows_written,
                 load_runs_through=through,
+                changed_periods=changed_periods_text(report.changed_periods),
             )
         )
     return report

@@ -11,6 +11,7 @@ the rows it has, and a metric whose rows are the same is not written.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,9 @@ from sqlalchemy.engine import Connection
 from wbr.compute.state import Change, Everything
 from wbr.store.schema import metric_values
 
+# A refresh changes a few dozen periods; a computation that changed more is recorded
+# as having changed any (a deck then rebuilds, as it would have anyway).
+MAX_RECORDED_PERIODS = 5000
 # Same number: a float sum over other threads' partial sums may differ in its last bits.
 RELATIVE_TOLERANCE = 1e-12
 
@@ -69,18 +73,33 @@ def stored_rows(
     return dict(found)
 
 
-def same_rows(stored: Mapping[PeriodKey, Shown], rows: Sequence[NewRow]) -> bool:
-    """Whether `rows` (a metric's new rows) hold exactly the periods and values stored."""
-    if len(rows) != len(stored):
-        return False
+def changed_periods(stored: Mapping[PeriodKey, Shown], rows: Sequence[NewRow]) -> set[PeriodKey]:
+    """The periods at which `rows` (a metric's new rows) differ from the stored ones: added,
+    removed or with another value. Empty: the metric came out as stored."""
+    changed: set[PeriodKey] = set()
     for row in rows:
-        old = stored.get((str(row[1]), str(row[2]), str(row[3])))
-        if old is None:
-            return False
+        key = (str(row[1]), str(row[2]), str(row[3]))
+        old = stored.get(key)
         new = (*row[4:9], bool(row[9]))
-        if not all(_same(a, b) for a, b in zip(old, new, strict=True)):
-            return False
-    return True
+        if old is None or not all(_same(a, b) for a, b in zip(old, new, strict=True)):
+            changed.add(key)
+    new_keys = {(str(row[1]), str(row[2]), str(row[3])) for row in rows}
+    changed.update(stored.keys() - new_keys)  # removed
+    return changed
+
+
+def changed_periods_text(periods: frozenset[PeriodKey] | None) -> str | None:
+    """`compute_runs.changed_periods`: the periods as JSON, or NULL for "any" (or too many)."""
+    if periods is None or len(periods) > MAX_RECORDED_PERIODS:
+        return None
+    return json.dumps(sorted(periods), separators=(",", ":"))
+
+
+def recorded_periods(text: str | None) -> frozenset[PeriodKey] | None:
+    """The periods a computation recorded as changed; None: any may have."""
+    if text is None:
+        return None
+    return frozenset((str(g), str(s), str(e)) for g, s, e in json.loads(text))
 
 
 def _same(old: object, new: object) -> bool:
@@ -95,4 +114,4 @@ def _iso(day: object) -> str:
     return day.isoformat() if isinstance(day, date) else str(day)[:10]
 
 
-__all__ = ["same_rows", "stored_rows"]
+__all__ = ["changed_periods", "changed_periods_text", "recorded_periods", "stored_rows"]

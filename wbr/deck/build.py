@@ -202,9 +202,7 @@ def build_deck(
     """
     week_ending = resolve_week(engine, registry, week_ending)
     fy_end = registry.project.fiscal_year_end_month
-    views = [
-        section.monthly_view or registry.deck.monthly_view for section in registry.deck.sections
-    ]
+    views = _views(registry)
     periods_by_view = {view: DeckPeriods.for_week(week_ending, fy_end, view) for view in set(views)}
     shown = [name for section in registry.deck.sections for name in section.metrics]
     by_name = registry.metrics_by_name
@@ -244,6 +242,20 @@ def build_deck(
         sections=sections,
         freshness=deck_freshness(engine, registry, datetime.now(UTC)),
     )
+
+
+def _views(registry: Registry) -> list[MonthlyView]:
+    """Each section's monthly view, in the deck's order."""
+    return [
+        section.monthly_view or registry.deck.monthly_view for section in registry.deck.sections
+    ]
+
+
+def deck_periods(registry: Registry, week_ending: date) -> set[Period]:
+    """Every period whose value the deck of `week_ending` can show."""
+    fy_end = registry.project.fiscal_year_end_month
+    by_view = [DeckPeriods.for_week(week_ending, fy_end, view) for view in set(_views(registry))]
+    return set().union(*(periods.all_periods() for periods in by_view))
 
 
 def _computed_at(engine: Engine) -> str:

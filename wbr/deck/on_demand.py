@@ -26,6 +26,7 @@ from wbr.deck.values import StoredValue, ValueKey
 from wbr.registry.models import Registry
 
 MAX_VALUES: Final = 200_000  # a bound on memory: 300 metrics × 3 years of weeks' to-dates
+MAX_DROPS: Final = 256  # catch-ups that dropped values, remembered for the kept decks
 
 
 class OnDemandValues:
@@ -40,6 +41,10 @@ class OnDemandValues:
         self._lock = threading.Lock()
         self._values: dict[ValueKey, StoredValue] = {}
         self._through: int | None = None  # the newest load run accounted for
+        # Each catch-up that dropped values: its number and the earliest period end it
+        # dropped, so a kept deck can tell whether it showed any (`dropped_since`).
+        self._epoch = 0
+        self._drops: list[tuple[int, date]] = []
 
     def catch_up(self, engine: Engine) -> KeptValues:
         """Forget what the loads since the last call may have changed (`engine`: the app store).
@@ -53,12 +58,34 @@ class OnDemandValues:
             through, changed = load_changes(conn, after or 0)
         with self._lock:
             if after is not None and self._through == after:
-                for key in [k for k in self._values if self._touched(k, changed)]:
+                dropped = [key for key in self._values if self._touched(key, changed)]
+                for key in dropped:
                     del self._values[key]
+                if dropped:
+                    self._drop(min(key[3] for key in dropped))
                 self._through = through
             elif after is None and self._through is None:  # the first call: nothing kept yet
                 self._through = through
             return KeptValues(self, self._through)
+
+    def _drop(self, earliest_end: date) -> None:
+        self._epoch += 1
+        self._drops.append((self._epoch, earliest_end))
+        del self._drops[:-MAX_DROPS]
+
+    def epoch(self, engine: Engine) -> int:
+        """The number of the latest catch-up that dropped values, after catching up."""
+        self.catch_up(engine)
+        with self._lock:
+            return self._epoch
+
+    def dropped_since(self, engine: Engine, epoch: int, week_ending: date) -> bool:
+        """Whether, since `epoch`, a load dropped a value a deck of `week_ending` may show."""
+        self.catch_up(engine)
+        with self._lock:
+            if self._drops and self._drops[0][0] > epoch + 1:
+                return True  # older drops forgotten: assume the worst
+            return any(at > epoch and end <= week_ending for at, end in self._drops)
 
     def _touched(self, key: ValueKey, changed: dict[str, date | Everything | None]) -> bool:
         table = self._tables.get(key[0])
@@ -77,6 +104,7 @@ class OnDemandValues:
                 return  # a load was seen since these were read: they may predate it
             if len(self._values) + len(found) > MAX_VALUES:
                 self._values.clear()  # rare: start again rather than track use
+                self._drop(date.min)
             self._values.update(found)
 
 

@@ -96,6 +96,9 @@ compute_runs = Table(
     Column("error", Text, nullable=True),
     # Added in 0004: the newest load run this computation accounted for.
     Column("load_runs_through", Integer, nullable=True),
+    # Added in 0007: the periods whose value it wrote or removed, as JSON (NULL: it may
+    # have changed any); a served deck that shows none of them is kept.
+    Column("changed_periods", Text, nullable=True),
 )
 
 # Added in 0004: what the last computation saw of each metric, so a refresh
