@@ -252,10 +252,15 @@ def _views(registry: Registry) -> list[MonthlyView]:
 
 
 def deck_periods(registry: Registry, week_ending: date) -> set[Period]:
-    """Every period whose value the deck of `week_ending` can show."""
+    """Every period whose value the deck of `week_ending` can show.
+
+    A period that ends after the week (the month or quarter it falls in) is asked
+    for but never shown: `Lookup` treats it as not over yet.
+    """
     fy_end = registry.project.fiscal_year_end_month
     by_view = [DeckPeriods.for_week(week_ending, fy_end, view) for view in set(_views(registry))]
-    return set().union(*(periods.all_periods() for periods in by_view))
+    every: set[Period] = set().union(*(periods.all_periods() for periods in by_view))
+    return {period for period in every if period.end <= week_ending}
 
 
 def _computed_at(engine: Engine) -> str:
