@@ -265,6 +265,10 @@ PATTERN_ERROR_MARGIN = 0.9
 # Without a season's record, the pattern is used when each year's detrended
 # shape correlates this much with the year before's.
 FIRST_PATTERN_REPEAT = 0.75
+# ... and it must not have raised many more flags than the plain baseline over
+# the season before: at least this many, and more than this many times as many.
+PATTERN_MAX_FLAGS_RATIO = 2
+PATTERN_MIN_FLAGS = 2
 
 
 def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: int) -> float:
@@ -277,6 +281,23 @@ def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: in
     if not both.any():
         return math.inf
     return float(np.median(np.abs(values[both] - centre[both])))
+
+
+def _flags_more(found: Estimates, other: Estimates, lo: int, hi: int) -> bool:
+    """Whether `found` flagged many more periods of [lo, hi) than `other` did.
+
+    A pattern learnt from bursts that stopped recurring (a sports star's playoff
+    weeks, a promotion dropped this year) expects them again and flags the
+    ordinary weeks in their place; those weeks, once flagged, are replaced by the
+    expectation in the next fit, so the pattern would keep expecting the bursts.
+    Its smaller error on the other weeks does not make up for that. One extra
+    flag is noise: a pattern that catches a real drop the plain baseline missed
+    keeps its place.
+    """
+    flags = int(found.fired[lo:hi].sum())
+    return flags >= PATTERN_MIN_FLAGS and flags > PATTERN_MAX_FLAGS_RATIO * int(
+        other.fired[lo:hi].sum()
+    )
 
 
 def _pick_per_season(series: SeriesInput, robust: Estimates, seasonal: Estimates) -> Estimates:
@@ -295,7 +316,9 @@ def _pick_per_season(series: SeriesInput, robust: Estimates, seasonal: Estimates
             continue
         with_pattern = _season_error(x, seasonal, robust, lo, start)
         without = _season_error(x, robust, seasonal, lo, start)
-        use[start:end] = with_pattern < PATTERN_ERROR_MARGIN * without
+        use[start:end] = with_pattern < PATTERN_ERROR_MARGIN * without and not _flags_more(
+            seasonal, robust, lo, start
+        )
     if not use.any():
         return robust
 
