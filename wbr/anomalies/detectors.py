@@ -286,13 +286,13 @@ def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: in
 def _flags_more(found: Estimates, other: Estimates, lo: int, hi: int) -> bool:
     """Whether `found` flagged many more periods of [lo, hi) than `other` did.
 
-    A pattern learnt from bursts that stopped recurring (a sports star's playoff
-    weeks, a promotion dropped this year) expects them again and flags the
-    ordinary weeks in their place; those weeks, once flagged, are replaced by the
-    expectation in the next fit, so the pattern would keep expecting the bursts.
-    Its smaller error on the other weeks does not make up for that. One extra
-    flag is noise: a pattern that catches a real drop the plain baseline missed
-    keeps its place.
+    The error comparison leaves out flagged periods, so it cannot see a pattern
+    that flags many weeks the plain baseline finds ordinary. One such pattern is
+    learnt from bursts that stopped recurring (a playoff run in two Januaries,
+    then none): it flags the ordinary weeks in their place, and since flagged
+    weeks are replaced by their expectation in the next fit, it would keep
+    expecting the bursts year after year. One extra flag is noise: a pattern that
+    catches a real drop the plain baseline missed keeps its place.
     """
     flags = int(found.fired[lo:hi].sum())
     return flags >= PATTERN_MIN_FLAGS and flags > PATTERN_MAX_FLAGS_RATIO * int(
