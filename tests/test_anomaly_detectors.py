@@ -232,6 +232,24 @@ def test_auto_picks_robust_for_sparse_and_seasonal_for_a_clear_yearly_pattern() 
     assert set(sparse["detector"].dropna()) == {"robust"}
 
 
+def test_auto_drops_a_pattern_whose_bursts_stopped_and_keeps_one_that_repeats() -> None:
+    t = np.arange(208)
+    wave = np.exp(0.25 * np.sin(2 * np.pi * t / 52)) * noisy(208, noise=0.03, seed=5)
+    bursts = wave.copy()
+    for january in (2, 54):  # a January burst in the first two years only
+        bursts[january : january + 4] *= 3.0
+    frame = score_series(weeks(bursts))
+    # The third year expects the burst again and flags its ordinary January as drops ...
+    assert set(frame["detector"].iloc[104:156]) == {"seasonal"}
+    assert frame["fired"].iloc[106:110].all()
+    assert (frame["actual"] < frame["expected"]).iloc[106:110].all()
+    # ... so the fourth year is scored without the pattern, and its January is not flagged.
+    assert set(frame["detector"].iloc[156:]) == {"robust"}
+    assert not frame["fired"].iloc[156:170].any()
+    # The wave alone keeps its pattern: one flag more than the plain baseline is no reason.
+    assert set(score_series(weeks(wave))["detector"].iloc[156:]) == {"seasonal"}
+
+
 def test_daily_series_compare_weekday_adjusted_days() -> None:
     days = pd.date_range("2024-01-01", periods=120, freq="D")
     weekday = np.array([1.0, 1.0, 1.0, 1.0, 1.1, 0.6, 0.5])[days.day_of_week]

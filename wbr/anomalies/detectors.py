@@ -265,6 +265,10 @@ PATTERN_ERROR_MARGIN = 0.9
 # Without a season's record, the pattern is used when each year's detrended
 # shape correlates this much with the year before's.
 FIRST_PATTERN_REPEAT = 0.75
+# ... and it must not have raised many more flags than the plain baseline over
+# the season before: at least this many, and more than this many times as many.
+PATTERN_MAX_FLAGS_RATIO = 2
+PATTERN_MIN_FLAGS = 2
 
 
 def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: int) -> float:
@@ -277,6 +281,23 @@ def _season_error(x: Floats, found: Estimates, other: Estimates, lo: int, hi: in
     if not both.any():
         return math.inf
     return float(np.median(np.abs(values[both] - centre[both])))
+
+
+def _flags_more(found: Estimates, other: Estimates, lo: int, hi: int) -> bool:
+    """Whether `found` flagged many more periods of [lo, hi) than `other` did.
+
+    The error comparison leaves out flagged periods, so it cannot see a pattern
+    that flags many weeks the plain baseline finds ordinary. One such pattern is
+    learnt from bursts that stopped recurring (a playoff run in two Januaries,
+    then none): it flags the ordinary weeks in their place, and since flagged
+    weeks are replaced by their expectation in the next fit, it would keep
+    expecting the bursts year after year. One extra flag is noise: a pattern that
+    catches a real drop the plain baseline missed keeps its place.
+    """
+    flags = int(found.fired[lo:hi].sum())
+    return flags >= PATTERN_MIN_FLAGS and flags > PATTERN_MAX_FLAGS_RATIO * int(
+        other.fired[lo:hi].sum()
+    )
 
 
 def _pick_per_season(series: SeriesInput, robust: Estimates, seasonal: Estimates) -> Estimates:
@@ -295,7 +316,9 @@ def _pick_per_season(series: SeriesInput, robust: Estimates, seasonal: Estimates
             continue
         with_pattern = _season_error(x, seasonal, robust, lo, start)
         without = _season_error(x, robust, seasonal, lo, start)
-        use[start:end] = with_pattern < PATTERN_ERROR_MARGIN * without
+        use[start:end] = with_pattern < PATTERN_ERROR_MARGIN * without and not _flags_more(
+            seasonal, robust, lo, start
+        )
     if not use.any():
         return robust
 
