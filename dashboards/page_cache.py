@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Final, Generic, TypeVar
 
 from wbr.people.roles import Person, Role
 
-MAX_PAGES: Final = 96  # per worker: a dozen weeks × the views and parts people open
+# Per worker and cache: the demo's deck page is about 0.6 MB with its figures, a
+# 300-metric deck's later cards about 6 MB.
+PAGE_BUDGET_BYTES: Final = 48 * 1024 * 1024
 READER: Final = "reader"  # the cache key part of everyone who sees no write buttons
 
 Page = TypeVar("Page")
@@ -35,26 +37,41 @@ def reader_key(person: Person | None) -> str | None:
 
 
 class PageCache(Generic[Page]):
-    """The most recently used rendered pages, safe to share between a worker's threads."""
+    """The most recently used rendered pages, within a memory budget, safe to share
+    between a worker's threads. `weigh` estimates a page's bytes in memory."""
 
-    def __init__(self, size: int = MAX_PAGES) -> None:
-        self._size = size
+    def __init__(self, weigh: Callable[[Page], int], budget: int = PAGE_BUDGET_BYTES) -> None:
+        self._weigh = weigh
+        self._budget = budget
+        self._used = 0
         self._lock = threading.Lock()
-        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[Page, int]] = OrderedDict()
 
     def get(self, key: Hashable) -> Page | None:
         with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            return page
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            self._pages.move_to_end(key)
+            return found[0]
 
     def put(self, key: Hashable, page: Page) -> None:
+        weight = self._weigh(page)
+        if weight > self._budget:
+            return  # one page larger than the whole budget: render it each time
         with self._lock:
-            self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self._size:
-                self._pages.popitem(last=False)
+            old = self._pages.pop(key, None)
+            self._used += weight - (old[1] if old else 0)
+            self._pages[key] = (page, weight)
+            while self._used > self._budget:
+                _, (_, dropped) = self._pages.popitem(last=False)
+                self._used -= dropped
 
 
-__all__: Final = ["PageCache", "reader_key"]
+def html_weight(html_chars: int) -> int:
+    """A page's bytes in memory from its HTML's length: its figures, as Python objects,
+    take about three times the HTML's (measured on the demo's deck pages)."""
+    return 4 * html_chars + 1024
+
+
+__all__: Final = ["PageCache", "html_weight", "reader_key"]

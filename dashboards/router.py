@@ -31,7 +31,7 @@ from dashboards.html_text import (
 from dashboards.layout import deck_first_part, freshness_line
 from dashboards.metric_view import METRIC_PATH, metric_page_layout
 from dashboards.notes_view import MayWrite, never
-from dashboards.page_cache import PageCache, reader_key
+from dashboards.page_cache import PageCache, html_weight, reader_key
 from dashboards.pages import gaps_page, inbox_page
 from dashboards.session import current_person
 from dashboards.source import Site
@@ -129,8 +129,10 @@ class Router:
     def __init__(self, source: DeckSource, site: Site | None) -> None:
         self.source = source
         self.site = site
-        self._pages: PageCache[Shown] = PageCache()
-        self._later: PageCache[LaterPayload] = PageCache()
+        self._pages: PageCache[Shown] = PageCache(lambda s: html_weight(len(s.payload["html"])))
+        self._later: PageCache[LaterPayload] = PageCache(
+            lambda later: html_weight(sum(len(html) for _, html in later["parts"]))
+        )
 
     def version(self) -> StoreVersion | None:
         """The store's version now (None: the source keeps none); pass it to the calls below."""

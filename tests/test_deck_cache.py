@@ -23,6 +23,7 @@ from dashboards import deck_cache
 from dashboards.deck_cache import CachedDeckSource, store_version
 from dashboards.html_text import html_fragment
 from dashboards.layout import freshness_line
+from dashboards.page_cache import PageCache
 from dashboards.router import BLANK_FRESHNESS, Router
 from dashboards.source import StoreDeckSource
 from wbr.anomalies import detect_project
@@ -248,3 +249,16 @@ def test_a_new_day_keeps_the_decks_of_complete_weeks_and_a_changed_day_does_not(
         base_revision=None,
     )
     assert cached.content_deck(older, cached.version()) is not kept[older]
+
+
+def test_rendered_pages_are_kept_within_a_memory_budget() -> None:
+    pages: PageCache[str] = PageCache(len, budget=10)
+    for key, page in (("a", "aaaa"), ("b", "bbbb")):
+        pages.put(key, page)
+    assert pages.get("a") == "aaaa"  # now the most recently used
+    pages.put("c", "cccc")  # 12 bytes: the least recently used one goes
+    assert (pages.get("a"), pages.get("b"), pages.get("c")) == ("aaaa", None, "cccc")
+    pages.put("huge", "h" * 11)  # more than the whole budget: not kept, nothing dropped
+    assert (pages.get("huge"), pages.get("a")) == (None, "aaaa")
+    pages.put("a", "aaaaaa")  # replaced: counted once, at its new weight
+    assert (pages.get("a"), pages.get("c")) == ("aaaaaa", "cccc")
