@@ -9,7 +9,6 @@ fires. Portable SQLAlchemy Core: SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from wbr.anomalies.model import Contributor, DetectorName, Flag, FlagStatus, Severity
+from wbr.compute.unchanged import same_value
 from wbr.store.schema import anomaly_flags, detection_runs
 
 Key = tuple[str, date, str]
@@ -97,15 +97,6 @@ SHOWN_COLUMNS: Final = (
     "comparison_week",
     "contributors",
 )
-RELATIVE_TOLERANCE: Final = 1e-12  # a score recomputed from the same values
-
-
-def _same(old: object, new: object) -> bool:
-    if isinstance(old, float) and isinstance(new, float):
-        return old == new or math.isclose(old, new, rel_tol=RELATIVE_TOLERANCE)
-    if isinstance(old, bool) or isinstance(new, bool):
-        return bool(old) == bool(new)
-    return old == new
 
 
 def _same_json(old: str | None, new: str | None) -> bool:
@@ -120,14 +111,14 @@ def _same_structure(old: Any, new: Any) -> bool:
         return len(old) == len(new) and all(map(_same_structure, old, new))
     if isinstance(old, dict) and isinstance(new, dict):
         return old.keys() == new.keys() and all(_same_structure(old[k], new[k]) for k in old)
-    return _same(old, new)
+    return same_value(old, new)
 
 
 def _changed(stored: RowMapping, values: dict[str, Any]) -> bool:
     return not all(
         _same_json(stored[name], values[name])
         if name == "contributors"
-        else _same(stored[name], values[name])
+        else same_value(stored[name], values[name])
         for name in SHOWN_COLUMNS
     )
 

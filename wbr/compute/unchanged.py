@@ -81,7 +81,7 @@ def changed_periods(stored: Mapping[PeriodKey, Shown], rows: Sequence[NewRow]) -
         key = (str(row[1]), str(row[2]), str(row[3]))
         old = stored.get(key)
         new = (*row[4:9], bool(row[9]))
-        if old is None or not all(_same(a, b) for a, b in zip(old, new, strict=True)):
+        if old is None or not all(same_value(a, b) for a, b in zip(old, new, strict=True)):
             changed.add(key)
     new_keys = {(str(row[1]), str(row[2]), str(row[3])) for row in rows}
     changed.update(stored.keys() - new_keys)  # removed
@@ -102,11 +102,10 @@ def recorded_periods(text: str | None) -> frozenset[PeriodKey] | None:
     return frozenset((str(g), str(s), str(e)) for g, s, e in json.loads(text))
 
 
-def _same(old: object, new: object) -> bool:
-    if isinstance(old, float) and isinstance(new, float):
-        return old == new or math.isclose(old, new, rel_tol=RELATIVE_TOLERANCE)
+def same_value(old: object, new: object) -> bool:
+    """Equal, numbers (bools included) to `RELATIVE_TOLERANCE`: the same number read back."""
     if isinstance(old, int | float) and isinstance(new, int | float):
-        return float(old) == float(new)
+        return old == new or math.isclose(float(old), float(new), rel_tol=RELATIVE_TOLERANCE)
     return old == new
 
 
@@ -114,4 +113,10 @@ def _iso(day: object) -> str:
     return day.isoformat() if isinstance(day, date) else str(day)[:10]
 
 
-__all__ = ["changed_periods", "changed_periods_text", "recorded_periods", "stored_rows"]
+__all__ = [
+    "changed_periods",
+    "changed_periods_text",
+    "recorded_periods",
+    "same_value",
+    "stored_rows",
+]
