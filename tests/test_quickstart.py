@@ -82,3 +82,18 @@ def test_wbr_demo_serves_the_deck_at_the_printed_address(served_demo: str) -> No
         layout = json.dumps(json.load(response))
     for text in ("Controllable inputs", "In-stock rate", "Priya Raman (Supply Chain)", "Revenue"):
         assert text in layout
+
+
+def test_wbr_demo_outside_a_project_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WBR_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "wbr.cli", "demo", "--no-serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert f"no registry file at {tmp_path / 'metrics.yaml'}" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no demo data left behind in a stranger's folder

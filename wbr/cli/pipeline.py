@@ -199,10 +199,11 @@ def demo(
     """Generate the demo retailer's data, load it, compute it, flag anomalies, serve the deck."""
     from wbr.demo.generate import generate_demo_data
 
+    # The project first: outside a project folder, say so before writing any data there.
+    workspace = open_project(registry_file, database_url)
     data_dir = registry_file.resolve().parent / "demo" / "data"
     generate_demo_data(data_dir, seed=seed)
     click.echo(f"generated the demo data in {data_dir}")
-    workspace = open_project(registry_file, database_url)
     run_ingest(workspace, None)
     _compute(workspace)
     run_detection(workspace)
