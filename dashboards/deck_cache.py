@@ -201,12 +201,10 @@ class CachedDeckSource:
             kept = self._decks.get(week_ending)
             if kept is not None:
                 self._decks.move_to_end(week_ending)
-        if kept is not None and not kept.complete:
-            if now - kept.built_at < PARTIAL_DECK_MAX_AGE_SECONDS:
+        if kept is not None and kept.validated == version.content:
+            if kept.complete or now - kept.built_at < PARTIAL_DECK_MAX_AGE_SECONDS:
                 return kept
-        elif kept is not None and kept.validated == version.content:
-            return kept
-        elif kept is not None and (basis := self._holds(kept)) is not None:
+        elif kept is not None and kept.complete and (basis := self._holds(kept)) is not None:
             return self._keep(replace(kept, basis=basis, validated=version.content))
         # Built outside the lock: two requests may build the same deck once each, but a
         # slow build never holds up the requests for other weeks. What it was built from

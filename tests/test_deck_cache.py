@@ -262,3 +262,20 @@ def test_rendered_pages_are_kept_within_a_memory_budget() -> None:
     assert (pages.get("huge"), pages.get("a")) == (None, "aaaa")
     pages.put("a", "aaaaaa")  # replaced: counted once, at its new weight
     assert (pages.get("a"), pages.get("c")) == ("aaaaaa", "cccc")
+
+
+def test_a_deck_missing_raw_values_is_not_kept_past_a_commit(
+    store: tuple[Engine, Registry],
+) -> None:
+    engine, project = store
+    source = CountingSource(StoreDeckSource(engine, project))
+    cached = CachedDeckSource(source, engine)
+    week = shop.WEEK_ENDING
+    source.problems = ["the raw tables cannot be read (a load holds them)"]
+    cached.deck(week)
+    target = NoteTarget(FLAGGED, week, "robust")
+    save_note(engine, target, status="explained", text="CDN", author="ana", base_revision=None)
+    with_note = cached.deck(week)
+    assert source.builds == 2  # within the 5 s, but the store moved on: built again
+    flagged = next(chart for chart in with_note.charts if chart.metric == FLAGGED)
+    assert flagged.notes  # the note committed after the first build shows
