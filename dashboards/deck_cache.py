@@ -2,12 +2,15 @@
 
 A leadership team opens the same few weeks over and over; building a week's deck
 reads the stored values, flags, notes and, for an older week's to-date medians, raw
-rows (about 100 ms for the demo). Each worker keeps the decks it built, keyed by the
-week and by the store's *content version*: what changes only when something a deck
-shows has committed (`StoreVersion`). A refresh that finds the numbers as they were
-writes no value and updates no flag (`wbr.compute.unchanged`, `wbr.anomalies.store`),
-so the decks survive it; one that changes them retires the decks once its values
-commit, and readers see the previous values until then.
+rows (about 100 ms for the demo). Each worker keeps the deck it built for each week,
+with the store's *content version* at which it was last found right: what changes
+only when something a deck shows has committed (`StoreVersion`). A refresh that finds
+the numbers as they were writes no value and updates no flag
+(`wbr.compute.unchanged`, `wbr.anomalies.store`), so the version and the decks
+survive it. When the version moves on, each kept deck is checked against what
+changed (the periods a computation recorded, its week's flags, the notes, the loads
+under its to-date medians) and rebuilt only if it shows some of it; readers see the
+previous values until the new ones commit.
 
 The one thing on a deck that moves with the clock and with every refresh run, the
 freshness line ("data as of … · next refresh …"), is kept apart: read by its own
