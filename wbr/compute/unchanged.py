@@ -16,12 +16,15 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wbr.compute.state import Change, Everything
 from wbr.store.schema import metric_values
+
+if TYPE_CHECKING:
+    from wbr.compute.state import Change
 
 # A refresh changes a few dozen periods; a computation that changed more is recorded
 # as having changed any (a deck then rebuilds, as it would have anyway).
@@ -51,6 +54,9 @@ def stored_rows(
     `changes` maps a metric to what its recomputation replaces: everything, or
     the periods ending on or after a date (None replaces nothing: no rows).
     """
+    # Here, not at the top: the deck reads `same_value` and `recorded_periods` without numpy.
+    from wbr.compute.state import Everything
+
     whole = sorted(name for name, change in changes.items() if isinstance(change, Everything))
     since = {name: c for name, c in changes.items() if isinstance(c, date)}
     found: dict[str, dict[PeriodKey, Shown]] = defaultdict(dict)
