@@ -22,14 +22,18 @@ from wbr.store.migration import head_revision, migrate, shipped_head
 # Detection (scipy, statsmodels) and migrations (Alembic) cost over a second to
 # import; none of them is needed to print help, show status or export a deck.
 HEAVY = ("scipy", "statsmodels", "alembic")
-# Also absent from `import wbr.cli`: pandas (~0.4 s) and the web stack.
-NOT_FOR_HELP = (*HEAVY, "pandas", "dash", "plotly", "duckdb")
+# Nor pandas (~0.4 s), the web stack or DuckDB, for a command that shows stored values.
+NOT_FOR_PAGES = (*HEAVY, "pandas", "dash", "plotly", "duckdb")
+# `import wbr.cli` and `wbr --help` need only click: not even what opening a project
+# needs (SQLAlchemy ~0.2 s, pydantic and the registry's models ~0.15 s, the YAML
+# reader, rich), so `--help` starts in under 0.1 s.
+NOT_FOR_HELP = (*NOT_FOR_PAGES, "sqlalchemy", "pydantic", "ruamel", "rich")
 # The JSON export of stored values reads the app store only: no raw store (DuckDB and
 # its SQLAlchemy dialect, which brings PostgreSQL's), no compute (numpy), no web stack.
 # Status reads the load history and the raw tables' dates and counts: no compute
 # (numpy), no deck page (markdown, the web stack).
 NOT_FOR_STATUS = (*HEAVY, "pandas", "numpy", "dash", "plotly", "flask", "werkzeug", "markdown_it")
-NOT_FOR_JSON_EXPORT = (*NOT_FOR_HELP, "duckdb_engine", "numpy", "flask", "werkzeug")
+NOT_FOR_JSON_EXPORT = (*NOT_FOR_PAGES, "duckdb_engine", "numpy", "flask", "werkzeug")
 
 
 def _own_store_env() -> dict[str, str]:

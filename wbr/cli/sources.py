@@ -7,8 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from wbr.cli.common import (
     EXIT_USER_ERROR,
@@ -87,6 +85,9 @@ def status(registry_file: Path, database_url: str | None, as_of: str | None, che
     Sources: last load, newest date, stale sources, missing days. Refreshes: the
     scheduler's and manual runs, the refresh lock, the next refresh, notifications.
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from wbr.cli.scheduler import show_runs
     from wbr.ingest.status import freshness
 
