@@ -93,7 +93,8 @@ def status(registry_file: Path, database_url: str | None, as_of: str | None, che
 
     workspace = open_project(registry_file, database_url)
     today = parse_week(as_of) or date.today()
-    found = freshness(workspace.engine, workspace.registry, today, workspace.raw_engine)
+    # The raw store is opened only for a table the load history cannot vouch for.
+    found = freshness(workspace.engine, workspace.registry, today, lambda: workspace.raw_engine)
     table = Table(title=f"Sources as of {today}", title_justify="left")
     for header in ("source", "table", "last load", "last success", "rows", "dates", "flags"):
         table.add_column(header, overflow="fold")
