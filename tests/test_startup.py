@@ -130,3 +130,36 @@ def test_migrate_skips_alembic_only_when_the_store_is_at_head(tmp_path: Path) ->
     assert stored == head_revision()
     migrate(engine)  # at head: a no-op
     engine.dispose()
+
+
+def test_every_command_module_is_listed() -> None:
+    """The CLI imports a command's module on demand: each module's commands are all listed."""
+    import importlib
+
+    from wbr.cli import COMMAND_MODULES
+
+    for module_name in set(COMMAND_MODULES.values()):
+        module = importlib.import_module(f"wbr.cli.{module_name}")
+        for command in module.COMMANDS:
+            assert COMMAND_MODULES.get(command.name) == module_name, command.name
+    found = {path.stem for path in Path(__file__).parent.parent.joinpath("wbr", "cli").glob("*.py")}
+    assert found - {"__init__", "__main__", "common"} == set(COMMAND_MODULES.values())
+
+
+def test_status_imports_only_its_own_command_module(built_project: Path) -> None:
+    code = (
+        "from wbr.cli import main\n"
+        "try:\n    main(['status'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "import json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=built_project,
+        env=_own_store_env(),
+    )
+    imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "wbr.cli.sources" in imported
+    assert not imported & {"wbr.cli.detect", "wbr.cli.users", "wbr.cli.pipeline"}
