@@ -8,8 +8,8 @@ per computation however many metrics read it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -28,9 +28,6 @@ from wbr.registry.aggregations import (
 from wbr.registry.models import Metric
 from wbr.registry.sources import ColumnType
 from wbr.store.raw import table_schema
-
-if TYPE_CHECKING:  # pandas when days are read: the deck imports this package without it
-    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +108,12 @@ def _counts_column(metric: Metric, index: int) -> str:
     return f"p{index}" if isinstance(metric.aggregation, NON_ADDITIVE) else f"n{index}"
 
 
-def _array(frame: pd.DataFrame, column: str, fill: float) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), fill)
-    return frame[column].astype(float).fillna(fill).to_numpy(dtype=np.float64)
+def _as_day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):  # a driver that hands DATE back as text
+        return date.fromisoformat(value[:10])
+    return value  # type: ignore[no-any-return]
 
 
 def daily_series(
@@ -144,22 +143,37 @@ def daily_series(
         .group_by(day)
         .order_by(day)
     )
-    import pandas as pd
-
-    frame = pd.DataFrame(conn.execute(query).mappings().all())
-    if frame.empty:
+    # Columns as numpy arrays straight from the rows: a pandas frame of 300 metrics'
+    # ~900 columns cost more to build (0.45 s at 1,092 days) than the query itself.
+    result = conn.execute(query)
+    positions = {key: position for position, key in enumerate(result.keys())}
+    rows = result.all()
+    if not rows:
         return {}
-    frame["day"] = pd.to_datetime(frame["day"])
-    days = pd.date_range(frame["day"].min(), frame["day"].max(), freq="D")
-    frame = frame.set_index("day").reindex(days)
-    first_day = days[0].date()
+    columns = list(zip(*rows, strict=True))
+    first_day = _as_day(columns[0][0])
+    origin = first_day.toordinal()
+    offsets = np.fromiter(
+        (_as_day(day).toordinal() - origin for day in columns[0]), np.int64, len(rows)
+    )
+    length = int(offsets[-1]) + 1  # ordered by day: every day from the first to the last
+
+    def array(column: str, fill: float) -> np.ndarray:
+        """The column by day, `fill` on days without a row and where the value is NULL."""
+        found = np.full(length, fill, dtype=np.float64)
+        position = positions.get(column)
+        if position is not None:
+            values = np.array(columns[position], dtype=np.float64)  # None becomes NaN
+            found[offsets] = np.where(np.isnan(values), fill, values)
+        return found
+
     return {
         metric.name: DailySeries(
             first_day=first_day,
-            present=_array(frame, f"p{index}", 0.0) > 0,
-            sums=_array(frame, f"s{index}", 0.0),
-            counts=_array(frame, _counts_column(metric, index), 0.0),
-            extremes=_array(frame, f"x{index}", np.nan),
+            present=array(f"p{index}", 0.0) > 0,
+            sums=array(f"s{index}", 0.0),
+            counts=array(_counts_column(metric, index), 0.0),
+            extremes=array(f"x{index}", np.nan),
         )
         for index, metric in enumerate(metrics)
     }

@@ -124,15 +124,29 @@ def _old_periods(stored: dict[str, StoredMetric], registry: Registry) -> set[Per
     return set(needed_periods(first, last, registry))
 
 
-def _affected(change: Change, periods: list[Period], old: set[Period]) -> np.ndarray:
+@dataclass(frozen=True)
+class _PeriodFacts:
+    """What `_affected` asks of every period, made once rather than once per metric
+    (hashing 972 periods for each of 300 metrics cost 0.3 s)."""
+
+    new: np.ndarray  # never stored before
+    end_ordinals: np.ndarray
+
+    @classmethod
+    def of(cls, periods: list[Period], old: set[Period]) -> _PeriodFacts:
+        return cls(
+            np.array([period not in old for period in periods], dtype=bool),
+            np.fromiter((period.end.toordinal() for period in periods), np.int64, len(periods)),
+        )
+
+
+def _affected(change: Change, facts: _PeriodFacts) -> np.ndarray:
     """The periods whose stored values a change invalidates, plus periods never stored."""
-    new = np.array([period not in old for period in periods], dtype=bool)
     if isinstance(change, Everything):
-        return np.ones(len(periods), dtype=bool)
+        return np.ones(len(facts.new), dtype=bool)
     if change is None:
-        return new
-    ends = np.array([period.end >= change for period in periods], dtype=bool)
-    return np.asarray(ends | new)
+        return facts.new.copy()
+    return np.asarray((facts.end_ordinals >= change.toordinal()) | facts.new)
 
 
 @dataclass(frozen=True)
@@ -261,6 +275,7 @@ def _compute(
     )
     affected: dict[str, np.ndarray] = {}
     holistic_wanted: dict[str, np.ndarray] = {}
+    period_facts = _PeriodFacts.of(periods, old)
     for metric in dependency_order(registry.metrics_by_name):
         if not metric.reads_source:
             own = (
@@ -271,7 +286,7 @@ def _compute(
             )
             change_of[metric.name] = earliest(own, *(change_of.get(d) for d in metric.depends_on))
         change = change_of.get(metric.name)
-        affected[metric.name] = _affected(change, periods, old)
+        affected[metric.name] = _affected(change, period_facts)
         if isinstance(metric.aggregation, NON_ADDITIVE):
             mask = affected[metric.name]
             if not isinstance(metric.aggregation, CountDistinctAggregation):
