@@ -160,14 +160,15 @@ class PeriodColumns:
     grains: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
+    key_order: np.ndarray  # the periods in metric_values' key order (grain, start, end)
 
     @classmethod
     def of(cls, periods: list[Period]) -> PeriodColumns:
-        return cls(
-            np.array([period.grain.value for period in periods], dtype=object),
-            np.array([period.start.isoformat() for period in periods], dtype=object),
-            np.array([period.end.isoformat() for period in periods], dtype=object),
-        )
+        grains = np.array([period.grain.value for period in periods], dtype=object)
+        starts = np.array([period.start.isoformat() for period in periods], dtype=object)
+        ends = np.array([period.end.isoformat() for period in periods], dtype=object)
+        order = sorted(range(len(periods)), key=lambda i: (grains[i], starts[i], ends[i]))
+        return cls(grains, starts, ends, np.array(order, dtype=np.int64))
 
 
 def _rows(
@@ -181,7 +182,9 @@ def _rows(
     chosen = keep & (result.days_present != 0)  # no data at all: the deck shows N/A
     if result.computed is not None:
         chosen &= result.computed  # computed on demand (see precomputed_percentiles)
-    indexes = np.flatnonzero(chosen)
+    # In the primary key's order, so SQLite appends to its key index instead of
+    # splitting pages all over it (metrics come in name order, see _compute).
+    indexes = periods.key_order[chosen[periods.key_order]]
     if not len(indexes):
         return []
     count = len(indexes)
@@ -217,8 +220,10 @@ def _stored_time(conn: Connection, at: datetime) -> object:
 
 
 # SQLite's page cache while the values are written: its default 2 MB holds a fraction
-# of the table's two B-trees, so inserts evicted and re-read pages.
-SQLITE_WRITE_CACHE_KIB = 64 * 1024
+# of the table's two B-trees, so inserts evicted and re-read pages. Since the rows come
+# in key order (see _rows) they append, and 16 MB writes as fast as 64 MB did while
+# the process's peak memory is 50 MB lower (a page cache is resident memory).
+SQLITE_WRITE_CACHE_KIB = 16 * 1024
 READ_INDEX = "ix_metric_values_grain_period_end"  # the deck's (grain, period_end) index
 
 
@@ -299,7 +304,7 @@ def _compute(
     touched = 0
     rewrite = full or changes.first_compute
     with _bulk_write(conn, rewrite):
-        for name, result in values.items():
+        for name, result in sorted(values.items()):
             keep = affected[name]
             if not keep.any() and change_of.get(name) is None:
                 continue
