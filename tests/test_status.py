@@ -206,3 +206,15 @@ def test_status_measures_the_table_when_a_later_load_may_have_changed_it(
         connection.execute(text("INSERT INTO raw_orders (day, orders) VALUES ('2024-01-11', 1)"))
     found, opened = _raw_store_opened(store_engine, registry)
     assert opened and found[0].rows == 11 and found[0].newest_date == date(2024, 1, 11)
+
+
+def test_a_renamed_table_is_measured_not_taken_from_the_history(
+    store_engine: Engine, tmp_path: Path
+) -> None:
+    _daily_csv(tmp_path / "orders.csv", 10)
+    registry = load_registry(_project(tmp_path))
+    ingest(store_engine, registry, tmp_path)
+    source = {"kind": "csv", "path": "orders.csv", "date_column": "day", "table": "sales"}
+    renamed = load_registry(write_project(tmp_path, {"orders": source}))
+    found, opened = _raw_store_opened(store_engine, renamed)
+    assert opened and found[0].table == "raw_sales" and found[0].rows is None

@@ -92,7 +92,7 @@ def _one(
     success = (
         connection.execute(runs.where(load_runs.c.status == SUCCEEDED).limit(1)).mappings().first()
     )
-    facts = _vouched_facts(connection, name, success)
+    facts = _vouched_facts(connection, name, table, success)
     if facts is None:
         facts = table_facts.measure(raw_connection(), table, source.date_column)
     flags: list[str] = []
@@ -133,11 +133,12 @@ def _one(
 
 
 def _vouched_facts(
-    connection: Connection, name: str, success: Mapping[Any, Any] | None
+    connection: Connection, name: str, table: str, success: Mapping[Any, Any] | None
 ) -> TableFacts | None:
     """The facts the last successful load recorded, if no later run may have changed the
-    table since: every later run failed (a failed load leaves the table as it was)."""
-    if success is None:
+    table since: every later run failed (a failed load leaves the table as it was).
+    A source whose `table:` was renamed since is measured: the facts are another table's."""
+    if success is None or success["table_name"] != table:
         return None
     facts = table_facts.recorded(success)
     if facts is None:
