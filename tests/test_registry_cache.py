@@ -25,8 +25,16 @@ def _entry(registry_file: Path) -> Path:
     return yaml_cache.cache_file(registry_file)
 
 
-def test_a_second_command_parses_no_yaml(tmp_path: Path) -> None:
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The small project with the `.wbr/` folder its first load would make."""
     registry_file = shop.write_project(tmp_path)
+    (tmp_path / ".wbr").mkdir()
+    return registry_file
+
+
+def test_a_second_command_parses_no_yaml(project: Path) -> None:
+    registry_file = project
     first = load_registry(registry_file)
     assert _entry(registry_file).is_file()
     script = (
@@ -40,8 +48,8 @@ def test_a_second_command_parses_no_yaml(tmp_path: Path) -> None:
     assert done.stdout.split() == [*first.deck.title.split(), "False"]
 
 
-def test_an_edit_is_seen_even_with_the_same_size_and_time(tmp_path: Path) -> None:
-    registry_file = shop.write_project(tmp_path)
+def test_an_edit_is_seen_even_with_the_same_size_and_time(project: Path) -> None:
+    registry_file = project
     assert load_registry(registry_file).deck.title == "Small Shop WBR"
     before = registry_file.stat()
     text = registry_file.read_text()
@@ -51,8 +59,8 @@ def test_an_edit_is_seen_even_with_the_same_size_and_time(tmp_path: Path) -> Non
     assert load_registry(registry_file).deck.title == "Small Shop WBX"
 
 
-def test_an_edit_that_breaks_the_file_is_reported_with_its_line(tmp_path: Path) -> None:
-    registry_file = shop.write_project(tmp_path)
+def test_an_edit_that_breaks_the_file_is_reported_with_its_line(project: Path) -> None:
+    registry_file = project
     load_registry(registry_file)
     validate_file(registry_file)  # an entry with line numbers, too
     text = registry_file.read_text().replace("type: sum", "type: summ", 1)
@@ -64,18 +72,19 @@ def test_an_edit_that_breaks_the_file_is_reported_with_its_line(tmp_path: Path) 
         load_registry(registry_file)  # now from the entry of the broken file
 
 
-def test_validation_still_reads_what_lies_beside_the_file(tmp_path: Path) -> None:
+def test_validation_still_reads_what_lies_beside_the_file(project: Path) -> None:
     """A CSV's header is checked on every load: the cache holds the parse, not the verdict."""
-    registry_file = shop.write_project(tmp_path)
+    registry_file = project
     load_registry(registry_file)
-    traffic = tmp_path / "data" / "traffic.csv"
+    assert _entry(registry_file).is_file()
+    traffic = project.parent / "data" / "traffic.csv"
     traffic.write_text(traffic.read_text().replace("clicks", "klicks", 1))
     with pytest.raises(ConfigError, match="`clicks` is not a column"):
         load_registry(registry_file)
 
 
-def test_validate_reports_the_same_with_and_without_an_entry(tmp_path: Path) -> None:
-    registry_file = shop.write_project(tmp_path)
+def test_validate_reports_the_same_with_and_without_an_entry(project: Path) -> None:
+    registry_file = project
     # A warning with a line: an owner that names nobody in a `people:` list.
     text = registry_file.read_text()
     registry_file.write_text(text + "people:\n- {key: sam, name: Sam Lee, email: s@example.com}\n")
@@ -98,8 +107,8 @@ class _Planted:
 
 
 @pytest.mark.parametrize("kind", ["code", "garbage", "other key", "empty"])
-def test_a_bad_entry_is_a_miss_and_runs_nothing(tmp_path: Path, kind: str) -> None:
-    registry_file = shop.write_project(tmp_path)
+def test_a_bad_entry_is_a_miss_and_runs_nothing(project: Path, tmp_path: Path, kind: str) -> None:
+    registry_file = project
     expected = load_registry(registry_file)
     entry = _entry(registry_file)
     marker = tmp_path / "planted"
@@ -120,3 +129,10 @@ def test_no_cache_when_the_folder_cannot_hold_one(tmp_path: Path) -> None:
     (tmp_path / ".wbr").write_text("a file where the folder would be")
     assert load_registry(registry_file).deck.title == "Small Shop WBR"
     assert load_registry(registry_file).deck.title == "Small Shop WBR"
+
+
+def test_a_project_without_local_state_gets_no_new_folder(tmp_path: Path) -> None:
+    registry_file = shop.write_project(tmp_path)
+    validate_file(registry_file)
+    load_registry(registry_file)
+    assert not (tmp_path / ".wbr").exists()

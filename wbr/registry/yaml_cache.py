@@ -11,8 +11,9 @@ An entry is used only when it was made from exactly the same bytes (SHA-256 of
 the file's content, read once and parsed from that read), by the same versions
 of wbr, the YAML library and Python, and this module's FORMAT. Anything else —
 a missing, unreadable, corrupt or foreign entry — is a miss, and the file is
-parsed as if there were no cache. Entries are written atomically and only
-best-effort: a read-only project folder just means no cache.
+parsed as if there were no cache. Entries are written atomically, only best-effort
+(a read-only project folder just means no cache), and only where wbr already keeps
+its local state: a project without a `.wbr/` folder gets none.
 
 Entries are pickles restricted to plain data (containers, text, numbers, and
 the date and time types YAML produces), so a planted file cannot run code.
@@ -91,12 +92,18 @@ def lookup(registry_file: Path, content: bytes, *, with_lines: bool) -> YamlDocu
 
 
 def save(registry_file: Path, content: bytes, doc: YamlDocument) -> None:
-    """Keep `doc`, parsed from `content`, for the next command; silently skip on any OSError."""
+    """Keep `doc`, parsed from `content`, for the next command; silently skip on any OSError.
+
+    Only in a `.wbr/` folder that exists already (the default store's, made by the first
+    load): `wbr validate` in a fresh checkout leaves no new folder behind.
+    """
     lines = dict(doc.locations.lines) if doc.locations.lines else None
     try:
-        payload = pickle.dumps((entry_key(content), doc.data, lines), protocol=5)
         target = cache_file(registry_file)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.parent.is_dir():
+            return
+        payload = pickle.dumps((entry_key(content), doc.data, lines), protocol=5)
+        target.parent.mkdir(exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".entry-")
         try:
             with os.fdopen(handle, "wb") as out:
