@@ -18,7 +18,7 @@ from wbr.store.schema import metadata
 AT = datetime(2024, 3, 18, 6, 30, tzinfo=UTC)
 LATER = datetime(2024, 3, 19, 9, 15, tzinfo=UTC)
 WEEK = date(2024, 3, 16)
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 
 # (revision that added the table or columns, table, rows)
 _ROWS: list[tuple[str, str, list[dict[str, Any]]]] = [
@@ -313,6 +313,7 @@ _ADDED: list[tuple[str, str, dict[str, Any]]] = [
     ("0002", "load_runs", {"rows_rejected": 0, "mode": "full", "pid": 99, "host": "wbr-1"}),
     ("0004", "compute_runs", {"load_runs_through": 2}),
     ("0007", "compute_runs", {"changed_periods": '[["week","2024-03-10","2024-03-16"]]'}),
+    ("0008", "load_runs", {"table_rows": 1200, "table_missing_days": 0}),
 ]
 
 

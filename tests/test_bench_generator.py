@@ -7,11 +7,13 @@ nothing is timed (see benchmarks/perf/ and docs/performance.md).
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 import typing
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from wbr.cli import main
@@ -75,3 +77,31 @@ def test_append_week_adds_the_next_seven_days(tmp_path: Path) -> None:
     assert len({row["order_date"] for row in new}) == 7
     assert min(row["order_date"] for row in new) > last_day
     assert int(new[0]["order_id"]) == int(before[-1]["order_id"]) + 1
+
+
+def test_the_daily_benchmark_input_imports_and_computes_the_values_it_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/perf/daily.py's reference-app config imports into a valid registry, and
+    the values its check expects are the ones wbr computes (30 metrics, no timing)."""
+    sys.path.insert(0, str(GENERATOR.parent))
+    try:
+        import daily
+    finally:
+        sys.path.remove(str(GENERATOR.parent))
+    daily.write_inputs(tmp_path / "in", 30, seed=3)
+    monkeypatch.chdir(tmp_path / "in")
+    for key in [key for key in os.environ if key.startswith("WBR_")]:
+        monkeypatch.delenv(key)
+    runner = CliRunner()
+    steps = [
+        ["import-wbr-app", "config.yaml", "--data", "data.csv"],
+        ["ingest", "--no-progress"],
+        ["compute"],
+    ]
+    for args in steps:
+        done = runner.invoke(main, args)
+        assert done.exit_code == 0, (args, done.output)
+    expected = daily.expected_values(tmp_path / "in", 30)
+    check = daily.agreement(daily.stored_values(tmp_path / "in"), expected)
+    assert check["values_compared"] == 60 and check["values_differing"] == 0, check

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import signal
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from ingest_support import start_child, wait_until_paused, write_project
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, text, update
 
 from wbr.cli import main
+from wbr.errors import LoadError
 from wbr.ingest import ingest
-from wbr.ingest.status import freshness
+from wbr.ingest.runs import INTERRUPTED
+from wbr.ingest.status import Freshness, freshness
 from wbr.registry.loader import load_registry
+from wbr.registry.models import Registry
 from wbr.store import DATABASE_URL_ENV, create_store_engine, migrate
+from wbr.store.schema import load_runs
 
 FIRST = date(2024, 1, 1)
 
@@ -146,3 +150,71 @@ def test_status_shows_rows_rejected_by_the_last_load(
     assert "1 rejected into raw_orders__rejected" in loaded.output
     shown = runner.invoke(main, ["status", "--registry", str(registry_file)])
     assert "1 rows rejected" in shown.output
+
+
+def _measured(engine: Engine, registry: Registry, today: date) -> list[Freshness]:
+    """Freshness with every table measured in the raw store, none taken from the history."""
+    with engine.begin() as connection:
+        connection.execute(update(load_runs).values(table_rows=None))
+    return freshness(engine, registry, today)
+
+
+def test_recorded_facts_equal_a_measurement(store_engine: Engine, tmp_path: Path) -> None:
+    _daily_csv(tmp_path / "orders.csv", 10, skip=(1, 3, 4, 5, 6, 7, 8))
+    registry = load_registry(_project(tmp_path))
+    ingest(store_engine, registry, tmp_path)
+    recorded = freshness(store_engine, registry, today=date(2024, 1, 11))
+    assert recorded[0].missing_days == 7 and len(recorded[0].recent_missing) == 5
+    assert recorded == _measured(store_engine, registry, date(2024, 1, 11))
+
+
+def _raw_store_opened(engine: Engine, registry: Registry) -> tuple[list[Freshness], bool]:
+    opened = []
+
+    def raw_engine() -> Engine:
+        opened.append(True)
+        return engine
+
+    return freshness(engine, registry, date(2024, 1, 11), raw_engine), bool(opened)
+
+
+def test_status_measures_the_table_when_a_later_load_may_have_changed_it(
+    store_engine: Engine, tmp_path: Path
+) -> None:
+    _daily_csv(tmp_path / "orders.csv", 10)
+    registry = load_registry(_project(tmp_path))
+    ingest(store_engine, registry, tmp_path)
+    found, opened = _raw_store_opened(store_engine, registry)
+    assert not opened and found[0].rows == 10
+    # A failed load leaves the table as it was: the recorded facts still hold.
+    (tmp_path / "orders.csv").write_text("day,orders\nsoon,1\n")
+    with pytest.raises(LoadError):
+        ingest(store_engine, registry, tmp_path, full=True)
+    found, opened = _raw_store_opened(store_engine, registry)
+    assert not opened and found[0].rows == 10
+    # A load interrupted after its rows may have committed: the table is measured.
+    _daily_csv(tmp_path / "orders.csv", 12)
+    with store_engine.begin() as connection:
+        connection.execute(
+            insert(load_runs).values(
+                source="orders",
+                table_name="raw_orders",
+                started_at=datetime.now(UTC),
+                status=INTERRUPTED,
+            )
+        )
+        connection.execute(text("INSERT INTO raw_orders (day, orders) VALUES ('2024-01-11', 1)"))
+    found, opened = _raw_store_opened(store_engine, registry)
+    assert opened and found[0].rows == 11 and found[0].newest_date == date(2024, 1, 11)
+
+
+def test_a_renamed_table_is_measured_not_taken_from_the_history(
+    store_engine: Engine, tmp_path: Path
+) -> None:
+    _daily_csv(tmp_path / "orders.csv", 10)
+    registry = load_registry(_project(tmp_path))
+    ingest(store_engine, registry, tmp_path)
+    source = {"kind": "csv", "path": "orders.csv", "date_column": "day", "table": "sales"}
+    renamed = load_registry(write_project(tmp_path, {"orders": source}))
+    found, opened = _raw_store_opened(store_engine, renamed)
+    assert opened and found[0].table == "raw_sales" and found[0].rows is None

@@ -1,4 +1,4 @@
-"""Start-up of whole `wbr` processes: `--help`, `status`, and `export --format json`.
+"""Start-up of whole `wbr` processes: `--help`, `validate`, `status`, `export --format json`.
 
     .venv/bin/python benchmarks/perf/startup.py --folder DIR [--repeat 7] [--out FILE]
 
@@ -26,6 +26,7 @@ from typing import Any
 
 COMMANDS = {
     "wbr --help": ["--help"],
+    "wbr validate": ["validate"],
     "wbr status": ["status"],
     "wbr export --format json": ["export", "--format", "json", "--output", "deck.json"],
 }

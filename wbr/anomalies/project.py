@@ -22,8 +22,8 @@ from wbr.anomalies.model import Flag, FlagStatus
 from wbr.anomalies.rootcause import contributors, measure_of
 from wbr.anomalies.series import DetectionError, SeriesContext, detect_series
 from wbr.errors import ComputeError
-from wbr.registry.anomaly_settings import DetectionMethod
 from wbr.registry.models import Metric, Registry
+from wbr.registry.vocabulary import DetectionMethod
 from wbr.store.schema import metric_values
 
 

@@ -21,7 +21,8 @@ from wbr.anomalies.baseline import Floats
 from wbr.anomalies.detectors import DAILY, DETECTORS, WEEKLY, Estimates, SeriesInput
 from wbr.anomalies.model import DetectorName, Flag, FlagStatus, severity_of
 from wbr.errors import WbrError
-from wbr.registry.anomaly_settings import AlertOn, AnomalySettings, DetectionMethod, KnownEvent
+from wbr.registry.anomaly_settings import AlertOn, AnomalySettings, KnownEvent
+from wbr.registry.vocabulary import DetectionMethod
 
 Grain = Literal["week", "day"]
 HIGHER_IS_BETTER = "higher_is_better"

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from wbr.cli.common import database_option, open_project, registry_option, reports_errors
-from wbr.store import describe_url
 
 
 @click.command()
@@ -24,6 +23,7 @@ def backup(path: Path, registry_file: Path, database_url: str | None) -> None:
     the web app and the scheduler run. The file holds password hashes: keep it private.
     """
     from wbr.store.backup import write_backup
+    from wbr.store.engine import describe_url
 
     workspace = open_project(registry_file, database_url)
     summary = write_backup(workspace.engine, path)
@@ -51,6 +51,7 @@ def restore(path: Path, registry_file: Path, database_url: str | None, replace: 
     leaves the store unchanged. Run `wbr refresh` afterwards to reload the raw tables.
     """
     from wbr.store.backup import BackupError, has_app_state, read_header, restore_backup
+    from wbr.store.engine import describe_url
 
     read_header(path)  # a file that is not a backup is refused before the store is touched
     workspace = open_project(registry_file, database_url)

@@ -18,8 +18,7 @@ from wbr.cli.common import (
     registry_option,
     reports_errors,
 )
-from wbr.registry.anomaly_settings import DetectionMethod
-from wbr.registry.models import Unit, Weekday
+from wbr.registry.vocabulary import DetectionMethod, Unit, Weekday
 
 if TYPE_CHECKING:  # wbr.anomalies imports statsmodels: only when the command runs
     from wbr.anomalies.csv_series import Columns, Dropped

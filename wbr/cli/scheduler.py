@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from wbr.cli.common import (
     EXIT_USER_ERROR,
@@ -21,6 +20,8 @@ from wbr.cli.common import (
 )
 
 if TYPE_CHECKING:  # wbr.schedule.due imports statsmodels: only when the command runs
+    from rich.console import Console
+
     from wbr.schedule.due import TickReport
 
 RUNS_SHOWN = 8

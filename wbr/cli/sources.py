@@ -7,8 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from wbr.cli.common import (
     EXIT_USER_ERROR,
@@ -87,12 +85,16 @@ def status(registry_file: Path, database_url: str | None, as_of: str | None, che
     Sources: last load, newest date, stale sources, missing days. Refreshes: the
     scheduler's and manual runs, the refresh lock, the next refresh, notifications.
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from wbr.cli.scheduler import show_runs
     from wbr.ingest.status import freshness
 
     workspace = open_project(registry_file, database_url)
     today = parse_week(as_of) or date.today()
-    found = freshness(workspace.engine, workspace.registry, today, workspace.raw_engine)
+    # The raw store is opened only for a table the load history cannot vouch for.
+    found = freshness(workspace.engine, workspace.registry, today, lambda: workspace.raw_engine)
     table = Table(title=f"Sources as of {today}", title_justify="left")
     for header in ("source", "table", "last load", "last success", "rows", "dates", "flags"):
         table.add_column(header, overflow="fold")

@@ -8,14 +8,15 @@ from pathlib import Path
 import click
 
 from wbr.cli.common import EXIT_USER_ERROR, registry_option
-from wbr.registry.loader import validate_file
-from wbr.registry.problems import errors, summary
 
 
 @click.command()
 @registry_option
 def validate(registry_file: Path) -> None:
     """Check metrics.yaml and report every problem with its line and a fix."""
+    from wbr.registry.loader import validate_file  # pydantic: not for `wbr --help`
+    from wbr.registry.problems import errors, summary
+
     result = validate_file(registry_file)
     for problem in result.problems:
         color = "red" if problem in errors(result.problems) else "yellow"

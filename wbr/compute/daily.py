@@ -8,8 +8,8 @@ per computation however many metrics read it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -29,8 +29,7 @@ from wbr.registry.models import Metric
 from wbr.registry.sources import ColumnType
 from wbr.store.raw import table_schema
 
-if TYPE_CHECKING:  # pandas when days are read: the deck imports this package without it
-    import pandas as pd
+DAILY_ROWS_PER_FETCH = 256  # rows turned into floats at a time (see daily_series)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +110,12 @@ def _counts_column(metric: Metric, index: int) -> str:
     return f"p{index}" if isinstance(metric.aggregation, NON_ADDITIVE) else f"n{index}"
 
 
-def _array(frame: pd.DataFrame, column: str, fill: float) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), fill)
-    return frame[column].astype(float).fillna(fill).to_numpy(dtype=np.float64)
+def _as_day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):  # a driver that hands DATE back as text
+        return date.fromisoformat(value[:10])
+    return value  # type: ignore[no-any-return]
 
 
 def daily_series(
@@ -144,22 +145,40 @@ def daily_series(
         .group_by(day)
         .order_by(day)
     )
-    import pandas as pd
-
-    frame = pd.DataFrame(conn.execute(query).mappings().all())
-    if frame.empty:
+    # The rows become one float array, a few hundred rows at a time: a pandas frame of
+    # 300 metrics' ~900 columns cost more to build (0.45 s at 1,092 days) than the query,
+    # and holding every row as Python objects at once raised the peak memory by 50 MB.
+    result = conn.execute(query)
+    positions = {key: position - 1 for position, key in enumerate(result.keys())}  # after day
+    days: list[date] = []
+    blocks: list[np.ndarray] = []
+    for part in result.partitions(DAILY_ROWS_PER_FETCH):
+        days.extend(_as_day(row[0]) for row in part)
+        blocks.append(np.array([tuple(row)[1:] for row in part], dtype=np.float64))  # NULL: NaN
+    if not days:
         return {}
-    frame["day"] = pd.to_datetime(frame["day"])
-    days = pd.date_range(frame["day"].min(), frame["day"].max(), freq="D")
-    frame = frame.set_index("day").reindex(days)
-    first_day = days[0].date()
+    matrix = np.vstack(blocks)  # day × aggregate
+    first_day = days[0]
+    origin = first_day.toordinal()
+    offsets = np.fromiter((day.toordinal() - origin for day in days), np.int64, len(days))
+    length = int(offsets[-1]) + 1  # ordered by day: every day from the first to the last
+
+    def array(column: str, fill: float) -> np.ndarray:
+        """The column by day, `fill` on days without a row and where the value is NULL."""
+        found = np.full(length, fill, dtype=np.float64)
+        position = positions.get(column)
+        if position is not None:
+            values = matrix[:, position]
+            found[offsets] = np.where(np.isnan(values), fill, values)
+        return found
+
     return {
         metric.name: DailySeries(
             first_day=first_day,
-            present=_array(frame, f"p{index}", 0.0) > 0,
-            sums=_array(frame, f"s{index}", 0.0),
-            counts=_array(frame, _counts_column(metric, index), 0.0),
-            extremes=_array(frame, f"x{index}", np.nan),
+            present=array(f"p{index}", 0.0) > 0,
+            sums=array(f"s{index}", 0.0),
+            counts=array(_counts_column(metric, index), 0.0),
+            extremes=array(f"x{index}", np.nan),
         )
         for index, metric in enumerate(metrics)
     }

@@ -49,12 +49,34 @@ class PeriodValues:
         return np.asarray(self.days_present == self.days_expected)
 
 
-def day_offsets(periods: list[Period], first_day: date) -> tuple[np.ndarray, np.ndarray]:
+Offsets = tuple[np.ndarray, np.ndarray]  # each period's first and last day, from a first day
+
+
+def day_offsets(periods: list[Period], first_day: date) -> Offsets:
     """Each period's first and last day as offsets from `first_day` (inclusive)."""
-    origin = first_day.toordinal()
-    starts = np.fromiter((p.start.toordinal() - origin for p in periods), np.int64, len(periods))
-    ends = np.fromiter((p.end.toordinal() - origin for p in periods), np.int64, len(periods))
-    return starts, ends
+    return PeriodOrdinals.of(periods).offsets(first_day)
+
+
+@dataclass(frozen=True)
+class PeriodOrdinals:
+    """The periods' first and last days as ordinals: made once for a computation's
+    periods, so each metric's offsets are two array subtractions (iterating 972
+    periods for each of 300 metrics cost 0.25 s)."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, periods: list[Period]) -> PeriodOrdinals:
+        count = len(periods)
+        return cls(
+            np.fromiter((p.start.toordinal() for p in periods), np.int64, count),
+            np.fromiter((p.end.toordinal() for p in periods), np.int64, count),
+        )
+
+    def offsets(self, first_day: date) -> Offsets:
+        origin = first_day.toordinal()
+        return self.starts - origin, self.ends - origin
 
 
 def range_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -120,9 +142,16 @@ def with_values(
     )
 
 
-def roll_up(metric: Metric, series: DailySeries, periods: list[Period]) -> PeriodValues:
-    """An additive or semi-additive metric over `periods` from its daily series."""
-    starts, ends = day_offsets(periods, series.first_day)
+def roll_up(
+    metric: Metric,
+    series: DailySeries,
+    periods: list[Period],
+    ordinals: PeriodOrdinals | None = None,
+) -> PeriodValues:
+    """An additive or semi-additive metric over `periods` from its daily series;
+    `ordinals`, when given, are `PeriodOrdinals.of(periods)` made once by the caller."""
+    ordinals = ordinals or PeriodOrdinals.of(periods)
+    starts, ends = ordinals.offsets(series.first_day)
     days_expected = ends - starts + 1
     days_present = range_sums(series.present.astype(np.float64), starts, ends).astype(np.int64)
     complete = days_present == days_expected

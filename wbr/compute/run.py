@@ -128,15 +128,29 @@ def _old_periods(stored: dict[str, StoredMetric], registry: Registry) -> set[Per
     return set(needed_periods(first, last, registry))
 
 
-def _affected(change: Change, periods: list[Period], old: set[Period]) -> np.ndarray:
+@dataclass(frozen=True)
+class _PeriodFacts:
+    """What `_affected` asks of every period, made once rather than once per metric
+    (hashing 972 periods for each of 300 metrics cost 0.3 s)."""
+
+    new: np.ndarray  # never stored before
+    end_ordinals: np.ndarray
+
+    @classmethod
+    def of(cls, periods: list[Period], old: set[Period]) -> _PeriodFacts:
+        return cls(
+            np.array([period not in old for period in periods], dtype=bool),
+            np.fromiter((period.end.toordinal() for period in periods), np.int64, len(periods)),
+        )
+
+
+def _affected(change: Change, facts: _PeriodFacts) -> np.ndarray:
     """The periods whose stored values a change invalidates, plus periods never stored."""
-    new = np.array([period not in old for period in periods], dtype=bool)
     if isinstance(change, Everything):
-        return np.ones(len(periods), dtype=bool)
+        return np.ones(len(facts.new), dtype=bool)
     if change is None:
-        return new
-    ends = np.array([period.end >= change for period in periods], dtype=bool)
-    return np.asarray(ends | new)
+        return facts.new.copy()
+    return np.asarray((facts.end_ordinals >= change.toordinal()) | facts.new)
 
 
 @dataclass(frozen=True)
@@ -150,14 +164,15 @@ class PeriodColumns:
     grains: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
+    key_order: np.ndarray  # the periods in metric_values' key order (grain, start, end)
 
     @classmethod
     def of(cls, periods: list[Period]) -> PeriodColumns:
-        return cls(
-            np.array([period.grain.value for period in periods], dtype=object),
-            np.array([period.start.isoformat() for period in periods], dtype=object),
-            np.array([period.end.isoformat() for period in periods], dtype=object),
-        )
+        grains = np.array([period.grain.value for period in periods], dtype=object)
+        starts = np.array([period.start.isoformat() for period in periods], dtype=object)
+        ends = np.array([period.end.isoformat() for period in periods], dtype=object)
+        order = sorted(range(len(periods)), key=lambda i: (grains[i], starts[i], ends[i]))
+        return cls(grains, starts, ends, np.array(order, dtype=np.int64))
 
 
 def _rows(
@@ -171,7 +186,9 @@ def _rows(
     chosen = keep & (result.days_present != 0)  # no data at all: the deck shows N/A
     if result.computed is not None:
         chosen &= result.computed  # computed on demand (see precomputed_percentiles)
-    indexes = np.flatnonzero(chosen)
+    # In the primary key's order, so SQLite appends to its key index instead of
+    # splitting pages all over it (metrics come in name order, see _compute).
+    indexes = periods.key_order[chosen[periods.key_order]]
     if not len(indexes):
         return []
     count = len(indexes)
@@ -207,8 +224,10 @@ def _stored_time(conn: Connection, at: datetime) -> object:
 
 
 # SQLite's page cache while the values are written: its default 2 MB holds a fraction
-# of the table's two B-trees, so inserts evicted and re-read pages.
-SQLITE_WRITE_CACHE_KIB = 64 * 1024
+# of the table's two B-trees, so inserts evicted and re-read pages. Since the rows come
+# in key order (see _rows) they append, and 16 MB writes as fast as 64 MB did while
+# the process's peak memory is 50 MB lower (a page cache is resident memory).
+SQLITE_WRITE_CACHE_KIB = 16 * 1024
 READ_INDEX = "ix_metric_values_grain_period_end"  # the deck's (grain, period_end) index
 
 
@@ -265,6 +284,7 @@ def _compute(
     )
     affected: dict[str, np.ndarray] = {}
     holistic_wanted: dict[str, np.ndarray] = {}
+    period_facts = _PeriodFacts.of(periods, old)
     for metric in dependency_order(registry.metrics_by_name):
         if not metric.reads_source:
             own = (
@@ -275,7 +295,7 @@ def _compute(
             )
             change_of[metric.name] = earliest(own, *(change_of.get(d) for d in metric.depends_on))
         change = change_of.get(metric.name)
-        affected[metric.name] = _affected(change, periods, old)
+        affected[metric.name] = _affected(change, period_facts)
         if isinstance(metric.aggregation, NON_ADDITIVE):
             mask = affected[metric.name]
             if not isinstance(metric.aggregation, CountDistinctAggregation):
@@ -291,7 +311,7 @@ def _compute(
     # What each metric's recomputation would replace, to leave alone what came out the same.
     stored_before = {} if rewrite else stored_rows(conn, {n: change_of.get(n) for n in values})
     with _bulk_write(conn, rewrite):
-        for name, result in values.items():
+        for name, result in sorted(values.items()):
             keep = affected[name]
             if not keep.any() and change_of.get(name) is None:
                 continue

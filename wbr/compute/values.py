@@ -15,6 +15,7 @@ from wbr.compute.day_maps import DayMaps, day_maps
 from wbr.compute.holistic import count_distinct
 from wbr.compute.percentiles import PercentileJob, percentiles_together
 from wbr.compute.periods import (
+    PeriodOrdinals,
     PeriodValues,
     combine_formula,
     combine_ratio,
@@ -144,6 +145,7 @@ def compute_values(
             conn, registry, series, periods, holistic_wanted, maps
         )
         values: dict[str, PeriodValues] = {}
+        ordinals = PeriodOrdinals.of(periods)
         for metric in dependency_order(registry.metrics_by_name):
             agg = metric.aggregation
             if isinstance(agg, RatioAggregation):
@@ -167,7 +169,7 @@ def compute_values(
                 present = presence(series[metric.name], periods)
                 values[metric.name] = with_values(found, present, wanted)
             else:
-                values[metric.name] = roll_up(metric, series[metric.name], periods)
+                values[metric.name] = roll_up(metric, series[metric.name], periods, ordinals)
         return values
 
 

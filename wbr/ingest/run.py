@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from connectors.base import Batch, Connector, ConnectorError
 from connectors.registry import connector_for
 from wbr.errors import ConfigError, LoadError
-from wbr.ingest import duckdb_csv, duckdb_parquet, file_marks
+from wbr.ingest import duckdb_csv, duckdb_parquet, file_marks, table_facts
 from wbr.ingest.load import Plan, SourceLoad, plan_load
 from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
@@ -146,7 +146,14 @@ def load_source(
             newest = raw.max_value(connection, table, schema, column) if column in schema else None
             watermark = None if newest is None else _iso(newest)
             values = {key: value for key, value in outcome.items() if key != "rows_deleted"}
-            finished = {**values, "status": SUCCEEDED, "watermark": watermark}
+            # Measured before the commit, so the facts are the committed table's.
+            facts = table_facts.measure(connection, table, source.date_column)
+            finished = {
+                **values,
+                **table_facts.as_run_values(facts),
+                "status": SUCCEEDED,
+                "watermark": watermark,
+            }
             if raw_store is engine:
                 finish_run(connection, run_id, finished)
     except (ConnectorError, LoadError, SQLAlchemyError) as exc:

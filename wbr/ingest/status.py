@@ -9,21 +9,21 @@ have no rows at all.
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, desc, func, select
+from sqlalchemy import Connection, Engine, desc, select
 
+from wbr.ingest import table_facts
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, shown_status
+from wbr.ingest.table_facts import TableFacts
 from wbr.registry.models import Registry
 from wbr.registry.sources import Every, SourceBase
 from wbr.store import raw
 from wbr.store.schema import load_runs
-
-# Missing days are listed up to this many, newest first; the count is always whole.
-MISSING_DAYS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -52,29 +52,36 @@ def freshness(
     engine: Engine,
     registry: Registry,
     today: date | None = None,
-    raw_engine: Engine | None = None,
+    raw_engine: Engine | Callable[[], Engine] | None = None,
 ) -> list[Freshness]:
     """The freshness of every declared source, in declaration order.
 
-    `raw_engine` is the raw tables' store when it is not `engine` (the load history's).
+    `raw_engine` is the raw tables' store when it is not `engine` (the load history's),
+    or a function that makes it: it is called, and the store opened, only for a table
+    whose facts the load history cannot vouch for (wbr/ingest/table_facts.py).
     """
     today = today or date.today()
-    with engine.connect() as connection:
-        if raw_engine is None or raw_engine is engine:
-            return [
-                _one(connection, connection, name, source, today)
-                for name, source in registry.sources.items()
-            ]
-        with raw_engine.connect() as raw_connection:
-            return [
-                _one(connection, raw_connection, name, source, today)
-                for name, source in registry.sources.items()
-            ]
+    with contextlib.ExitStack() as stack, engine.connect() as connection:
+        opened: list[Connection] = []
+
+        def raw_connection() -> Connection:
+            if not opened:
+                store = raw_engine() if callable(raw_engine) else raw_engine
+                if store is None or store is engine:
+                    opened.append(connection)
+                else:
+                    opened.append(stack.enter_context(store.connect()))
+            return opened[0]
+
+        return [
+            _one(connection, raw_connection, name, source, today)
+            for name, source in registry.sources.items()
+        ]
 
 
 def _one(
     connection: Connection,
-    raw_connection: Connection,
+    raw_connection: Callable[[], Connection],
     name: str,
     source: SourceBase,
     today: date,
@@ -85,8 +92,9 @@ def _one(
     success = (
         connection.execute(runs.where(load_runs.c.status == SUCCEEDED).limit(1)).mappings().first()
     )
-    days = _days(raw_connection, table, source.date_column)
-    rows = _count(raw_connection, table)
+    facts = _vouched_facts(connection, name, table, success)
+    if facts is None:
+        facts = table_facts.measure(raw_connection(), table, source.date_column)
     flags: list[str] = []
     status = shown_status(latest) if latest is not None else None
     if latest is None:
@@ -96,15 +104,16 @@ def _one(
     elif status == INTERRUPTED:
         flags.append("last load was interrupted (process ended mid-load); the table is as before")
     allowed = source.schedule.allowed_delay_days
-    newest = days[-1] if days else None
+    newest = facts.newest_day
     if newest is not None and (today - newest).days > allowed:
         flags.append(f"stale: newest date is {(today - newest).days} days old (allowed {allowed})")
     last_success = _aware(success["finished_at"]) if success is not None else None
     if last_success is not None and (today - last_success.date()).days > allowed:
         flags.append(f"not loaded for {(today - last_success.date()).days} days")
-    missing = _missing(days) if source.schedule.every in (Every.HOUR, Every.DAY) else []
-    if missing:
-        flags.append(f"{len(missing)} day(s) without rows")
+    daily = source.schedule.every in (Every.HOUR, Every.DAY)
+    missing_days = facts.missing_days if daily else 0
+    if missing_days:
+        flags.append(f"{missing_days} day(s) without rows")
     return Freshness(
         source=name,
         table=table,
@@ -114,45 +123,34 @@ def _one(
         last_error=latest["error"] if latest is not None else None,
         last_rejected=int(latest["rows_rejected"] or 0) if latest is not None else 0,
         last_success=last_success,
-        rows=rows,
-        first_date=days[0] if days else None,
+        rows=facts.rows,
+        first_date=facts.first_day,
         newest_date=newest,
-        missing_days=len(missing),
-        recent_missing=tuple(reversed(missing[-MISSING_DAYS_SHOWN:])),
+        missing_days=missing_days,
+        recent_missing=facts.recent_missing if daily else (),
         flags=tuple(flags),
     )
 
 
-def _days(connection: Connection, table: str, date_column: str) -> list[date]:
-    schema = raw.table_schema(connection, table)
-    if schema is None or date_column not in schema:
-        return []
-    column = raw.table_for(table, schema).c[date_column]
-    values = connection.execute(select(column).distinct().order_by(column)).scalars()
-    return [_as_date(value) for value in values if value is not None]
-
-
-def _count(connection: Connection, table: str) -> int | None:
-    schema = raw.table_schema(connection, table)
-    if schema is None:
+def _vouched_facts(
+    connection: Connection, name: str, table: str, success: Mapping[Any, Any] | None
+) -> TableFacts | None:
+    """The facts the last successful load recorded, if no later run may have changed the
+    table since: every later run failed (a failed load leaves the table as it was).
+    A source whose `table:` was renamed since is measured: the facts are another table's."""
+    if success is None or success["table_name"] != table:
         return None
-    return int(
-        connection.execute(
-            select(func.count()).select_from(raw.table_for(table, schema))
-        ).scalar_one()
-    )
-
-
-def _missing(days: list[date]) -> list[date]:
-    missing: list[date] = []
-    for before, after in itertools.pairwise(days):
-        gap = (after - before).days
-        missing.extend(before + timedelta(days=step) for step in range(1, gap))
-    return missing
-
-
-def _as_date(value: Any) -> date:
-    return value.date() if isinstance(value, datetime) else value
+    facts = table_facts.recorded(success)
+    if facts is None:
+        return None
+    later = connection.execute(
+        select(load_runs.c.status, load_runs.c.pid, load_runs.c.host).where(
+            load_runs.c.source == name, load_runs.c.id > success["id"]
+        )
+    ).mappings()
+    if any(shown_status(run) != FAILED for run in later):
+        return None
+    return facts
 
 
 def _aware(value: datetime | None) -> datetime | None:

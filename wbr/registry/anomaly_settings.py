@@ -13,14 +13,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from wbr.registry.base import StrictModel
-
-
-class DetectionMethod(StrEnum):
-    AUTO = "auto"  # picks by history length and metric type
-    WEEK_OVER_WEEK = "wow"
-    ROBUST = "robust"
-    SEASONAL = "seasonal"
-    OFF = "off"
+from wbr.registry.vocabulary import DetectionMethod
 
 
 class AlertOn(StrEnum):

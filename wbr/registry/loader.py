@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from wbr.errors import ConfigError
+from wbr.registry import yaml_cache
 from wbr.registry.access import Access, PersonEntry
 from wbr.registry.models import Deck, Metric, Project, Registry, Source
 from wbr.registry.problems import Level, Problem, errors
@@ -277,8 +278,45 @@ def parse_document(doc: YamlDocument) -> LoadResult:
     return LoadResult(doc.file, registry, problems)
 
 
+def _cached(file: Path, *, with_lines: bool) -> tuple[bytes | None, YamlDocument | None]:
+    """The file's bytes (None when unreadable: the reader reports it), and their parse
+    from the cache in `.wbr/` when these very bytes were parsed before.
+
+    The bytes are read once and a miss is parsed from them, so a file edited
+    meanwhile is never stored under another content's key.
+    """
+    try:
+        content = file.read_bytes()
+    except OSError:
+        return None, None
+    return content, yaml_cache.lookup(file, content, with_lines=with_lines)
+
+
+def _remember(file: Path, content: bytes | None, doc: YamlDocument | Problem | None) -> None:
+    if content is not None and isinstance(doc, YamlDocument):
+        yaml_cache.save(file, content, doc)
+
+
+def _read_with_lines(file: Path) -> YamlDocument | Problem:
+    content, cached = _cached(file, with_lines=True)
+    if cached is not None:
+        return cached
+    doc = read_yaml(file, content)
+    _remember(file, content, doc)
+    return doc
+
+
+def _read_quickly(file: Path) -> YamlDocument | None:
+    content, cached = _cached(file, with_lines=False)
+    if cached is not None:
+        return cached
+    doc = read_yaml_quickly(file, content)
+    _remember(file, content, doc)
+    return doc
+
+
 def validate_file(file: Path) -> LoadResult:
-    doc = read_yaml(file)
+    doc = _read_with_lines(file)
     if isinstance(doc, Problem):
         return LoadResult(file, None, [doc])
     return parse_document(doc)
@@ -288,9 +326,10 @@ def load_registry(file: Path) -> Registry:
     """The registry in `file`, or a ConfigError listing every error in it.
 
     A valid file is read by the quick parser; only one with errors is read again
-    with line numbers, to say where each error is.
+    with line numbers, to say where each error is. Either parse comes from the
+    cache when the file's bytes are unchanged; validation always runs.
     """
-    quick = read_yaml_quickly(file)
+    quick = _read_quickly(file)
     if quick is not None:
         checked = parse_document(quick)
         if checked.registry is not None:

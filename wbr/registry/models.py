@@ -30,22 +30,7 @@ from wbr.registry.base import NAME_PATTERN, StrictModel
 from wbr.registry.formula import formula_references
 from wbr.registry.ritual import Notifications, Schedule
 from wbr.registry.sources import CsvSource, Source
-
-
-class Weekday(StrEnum):
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-    @property
-    def iso_index(self) -> int:
-        """Python's `date.weekday()` number: Monday is 0, Sunday is 6."""
-        return list(Weekday).index(self)
-
+from wbr.registry.vocabulary import Unit, Weekday
 
 MONTH_KEY_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -59,16 +44,6 @@ class MetricKind(StrEnum):
 class Direction(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
-
-
-class Unit(StrEnum):
-    COUNT = "count"
-    CURRENCY = "currency"
-    PERCENT = "percent"
-    RATIO = "ratio"
-    SECONDS = "seconds"
-    MILLISECONDS = "milliseconds"
-    DAYS = "days"
 
 
 class Comparison(StrEnum):

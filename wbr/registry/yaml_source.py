@@ -6,14 +6,13 @@ Line numbers live in a separate `Locations` map keyed by the path to a node
 
 from __future__ import annotations
 
+import datetime
+import io
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from wbr.registry.problems import Level, Problem
 
@@ -83,8 +82,52 @@ def _to_plain(node: Any, path: NodePath, walk: _Walk) -> Any:
             return _container(node, path, walk)
         finally:
             walk.active.discard(id(node))
+    if type(node) in _PLAIN_SCALARS:
+        return node
+    return _plain_scalar(node)
+
+
+# What the safe loader produces; the round-trip loader wraps some of these in
+# subclasses that keep formatting (ScalarInt, ScalarFloat, TimeStamp, CommentedSet).
+_PLAIN_SCALARS = frozenset(
+    {str, int, float, bool, type(None), bytes, datetime.date, datetime.datetime, set}
+)
+
+
+def _plain_scalar(node: Any) -> Any:
+    """The built-in value behind one of ruamel's scalar subclasses, as the safe loader gives it.
+
+    Both readers then hand validation the same types, and the parse can be cached as
+    plain data (wbr/registry/yaml_cache.py).
+    """
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
+    if isinstance(node, ScalarBoolean):  # an int subclass, for an anchored true/false
+        return bool(node)
     if isinstance(node, str):
-        return str(node)  # drop ruamel's scalar string subclasses
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, datetime.datetime):
+        return datetime.datetime(
+            node.year,
+            node.month,
+            node.day,
+            node.hour,
+            node.minute,
+            node.second,
+            node.microsecond,
+            tzinfo=node.tzinfo,
+            fold=node.fold,
+        )
+    if isinstance(node, datetime.date):
+        return datetime.date(node.year, node.month, node.day)
+    if isinstance(node, AbstractSet):  # ruamel's CommentedSet is a MutableSet, not a set
+        return set(node)
     return node
 
 
@@ -94,7 +137,7 @@ def _container(node: dict[Any, Any] | list[Any], path: NodePath, walk: _Walk) ->
         plain: dict[Any, Any] = {}
         for key, value in node.items():
             child = (*path, str(key))
-            if lines is not None and isinstance(node, CommentedMap):
+            if lines is not None and hasattr(node, "lc"):  # ruamel's CommentedMap
                 line, _column = node.lc.key(key)
                 lines[child] = line + 1
             plain[str(key)] = _to_plain(value, child, walk)
@@ -102,7 +145,7 @@ def _container(node: dict[Any, Any] | list[Any], path: NodePath, walk: _Walk) ->
     items = []
     for index, value in enumerate(node):
         child = (*path, index)
-        if lines is not None and isinstance(node, CommentedSeq):
+        if lines is not None and hasattr(node, "lc"):  # ruamel's CommentedSeq
             line, _column = node.lc.item(index)
             lines[child] = line + 1
         items.append(_to_plain(value, child, walk))
@@ -140,9 +183,9 @@ def _unparseable(file: Path, text: str, error: Exception) -> Problem:
     return Problem(Level.ERROR, file, None, f"invalid YAML: {error}", "fix the YAML syntax")
 
 
-def _read_text(file: Path) -> str | Problem:
+def _read_text(file: Path, content: bytes | None = None) -> str | Problem:
     try:
-        data = file.read_bytes()
+        data = file.read_bytes() if content is None else content
     except OSError as error:
         return Problem(
             Level.ERROR,
@@ -163,9 +206,15 @@ def _read_text(file: Path) -> str | Problem:
         )
 
 
-def read_yaml(file: Path) -> YamlDocument | Problem:
-    """Parse `file`; any syntax error, bad byte or alias loop comes back as a Problem."""
-    text = _read_text(file)
+def read_yaml(file: Path, content: bytes | None = None) -> YamlDocument | Problem:
+    """Parse `file` (or `content`, its bytes when already read); any syntax error, bad byte
+    or alias loop comes back as a Problem."""
+    # Imported here: a command whose registry is cached (wbr/registry/yaml_cache.py)
+    # never parses YAML and need not import the library.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    text = _read_text(file, content)
     if isinstance(text, Problem):
         return text
     yaml = YAML(typ="rt")
@@ -191,15 +240,22 @@ def read_yaml(file: Path) -> YamlDocument | Problem:
     return YamlDocument(file=file, data=data, locations=Locations(lines))
 
 
-def read_yaml_quickly(file: Path) -> YamlDocument | None:
-    """Parse `file` without line numbers, or None on any problem (then use `read_yaml`).
+def read_yaml_quickly(file: Path, content: bytes | None = None) -> YamlDocument | None:
+    """Parse `file` (or `content`, its bytes) without line numbers, or None on any problem
+    (then use `read_yaml`).
 
     ruamel's safe loader runs on libyaml (ruamel.yaml.clib) and parses a 300-metric
     registry in 0.06 s; the round-trip loader that records every line takes 0.4 s,
     at the start of every command. It still rejects duplicate keys, as `read_yaml` does.
     """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
-        root = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
+        raw = file.read_bytes() if content is None else content
+        # As `Path.read_text` decodes: UTF-8 with universal newlines.
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read()
+        root = YAML(typ="safe").load(text)
         data = _to_plain(root, (), _Walk(None))
     except (OSError, UnicodeDecodeError, YAMLError, ValueError, _Unreadable):
         return None

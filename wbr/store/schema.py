@@ -82,6 +82,13 @@ load_runs = Table(
     Column("warnings", Text, nullable=True),
     Column("pid", Integer, nullable=True),
     Column("host", String(255), nullable=True),
+    # Added in 0008: the raw table as a successful load left it (wbr/ingest/table_facts.py),
+    # so `wbr status` need not open the raw store; NULL for a run that recorded none.
+    Column("table_rows", Integer, nullable=True),
+    Column("table_first_day", Date, nullable=True),
+    Column("table_newest_day", Date, nullable=True),
+    Column("table_missing_days", Integer, nullable=True),
+    Column("table_recent_missing", String(200), nullable=True),  # ISO days, newest first
 )
 
 compute_runs = Table(
