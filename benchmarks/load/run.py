@@ -175,15 +175,16 @@ class NewDays:
         self.data = folder / "demo" / "data"
         self.site_last = _last_lines(self.data / "site_daily.csv", 1)[0]
         self.day = datetime.fromisoformat(self.site_last.split(",")[0]).date()
-        stamp = self.day.isoformat()
+        stamp = self.original_day = self.day.isoformat()
         self.orders_last = [
             line for line in _last_lines(self.data / "orders.csv", 5000) if f",{stamp}," in line
         ]
         self.next_id = max(int(line.split(",")[0]) for line in self.orders_last) + 1
 
     def append(self) -> None:
-        old, self.day = self.day.isoformat(), self.day + timedelta(days=1)
-        new = self.day.isoformat()
+        # The kept lines carry the last day of the original files: that date is replaced.
+        self.day += timedelta(days=1)
+        old, new = self.original_day, self.day.isoformat()
         with (self.data / "site_daily.csv").open("a") as site:
             site.write(self.site_last.replace(old, new, 1) + "\n")
         with (self.data / "orders.csv").open("a") as orders:
