@@ -71,10 +71,11 @@ class CsvConnector:
                 )
             read_before += path.stat().st_size
 
-    def extract_appended(self, path: Path, start: int, stop: int) -> Generator[Batch]:
-        """The rows in bytes [start, stop) of `path`, which start at a line: what was
-        appended to it since it was `start` bytes long. Bytes past `stop` (written while
-        this load runs) are left for the next load."""
+    def extract_range(self, path: Path, start: int, stop: int) -> Generator[Batch]:
+        """The rows in bytes [start, stop) of `path`, `start` being 0 or where a line
+        starts: with 0 the file as it was `stop` bytes long, else what was appended to it
+        since it was `start` bytes long. Bytes past `stop` (written while this load runs)
+        are left for the next load, so a mark of the file at `stop` bytes stays true."""
         columns = self.header(path)
         for batch, position in self._read(path, columns, start, stop):
             done = (position - start) / max(stop - start, 1)
@@ -130,8 +131,8 @@ class CsvConnector:
         try:
             with path.open("rb") as handle:
                 stream: IO[bytes] = handle
-                if start:
-                    header = handle.readline()
+                if start or stop is not None:
+                    header = handle.readline() if start else b""
                     stream = io.BufferedReader(_Part(handle, header, start, stop))
                 with pd.read_csv(
                     stream,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from ingest_support import start_child, wait_until_paused
 from ruamel.yaml import YAML
 
+from connectors.csv_file import CsvConnector
 from wbr.compute.run import compute
 from wbr.errors import LoadError
 from wbr.ingest import ingest
@@ -321,3 +322,22 @@ def test_an_appended_key_already_loaded_is_reported_with_its_line(
     write_csv(project.folder, [line(n) for n in range(2400, 2405)], mode="a")
     assert (project.load().mode, len(project.rows())) == ("incremental", 2405)
     project.close()
+
+
+def test_the_csv_connector_reads_a_byte_range_under_the_header(tmp_path: Path) -> None:
+    """What a load reads is bounded by the size it measured: rows written meanwhile are
+    the next load's, and lines are counted from the start of the file."""
+    registry = load_registry(write_registry(tmp_path, columns={"customer": "text"}))
+    connector = CsvConnector("orders", registry.sources["orders"], tmp_path)
+    write_csv(tmp_path, [line(n) for n in range(10)])
+    path = tmp_path / "orders.csv"
+    old_size = path.stat().st_size
+    write_csv(tmp_path, [line(n) for n in range(10, 15)], mode="a")
+    new_size = path.stat().st_size
+    write_csv(tmp_path, [line(n) for n in range(15, 20)], mode="a")  # after the measure
+    (whole,) = connector.extract_range(path, 0, old_size)
+    assert whole.frame["order_id"].tolist() == list(range(10))
+    (tail,) = connector.extract_range(path, old_size, new_size)
+    assert tail.frame["order_id"].tolist() == list(range(10, 15))
+    assert tail.frame["customer"].tolist()[:2] == ["c10", "c11"]
+    assert tail.locate is not None and tail.locate([0, 4]) == [12, 16]

@@ -8,7 +8,9 @@ tables in a fresh PostgreSQL schema (WBR_BENCH_POSTGRES_URL, default the test se
 on 127.0.0.1:5432, database `test`), then `--days` times: appends the demo's next day
 to orders.csv and site_daily.csv (benchmarks/load/run.py's `NewDays`) and times
 `wbr refresh` as a whole process, printing its output and each source's last load
-run (mode, rows loaded, window start). The schema and the folder are removed after.
+run (mode, rows loaded, window start). With `--phases`, `wbr ingest`, `wbr compute`
+and `wbr detect` are timed one by one instead. The schema and the folder are removed
+after.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--wbr", default=str(Path(sys.executable).parent / "wbr"))
     parser.add_argument("--days", type=int, default=1, help="refreshes, one new day before each")
+    parser.add_argument("--phases", action="store_true", help="time ingest, compute, detect")
     args = parser.parse_args()
     schema = f"wbr_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -56,12 +59,15 @@ def main() -> int:
         started = time.monotonic()
         subprocess.run([args.wbr, "demo", "--no-serve"], cwd=folder, env=env, check=True)
         print(f"demo built in {time.monotonic() - started:.1f} s", flush=True)
-        days = NewDays(folder)
         for _ in range(args.days):
+            days = NewDays(folder)  # anew each day: it repeats the file's last day
             days.append()
-            started = time.monotonic()
-            subprocess.run([args.wbr, "refresh"], cwd=folder, env=env, check=True)
-            print(f"wbr refresh after appending {days.day}: {time.monotonic() - started:.1f} s")
+            steps = [["ingest", "--no-progress"], ["compute"], ["detect"]]
+            for step in steps if args.phases else [["refresh"]]:
+                started = time.monotonic()
+                subprocess.run([args.wbr, *step], cwd=folder, env=env, check=True)
+                seconds = time.monotonic() - started
+                print(f"wbr {step[0]} after appending {days.day}: {seconds:.1f} s", flush=True)
             engine = create_engine(url)
             with engine.connect() as connection:
                 for row in connection.execute(text(LAST_RUNS)):

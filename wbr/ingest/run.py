@@ -9,9 +9,9 @@ source never reach a message or the load history.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -29,6 +29,9 @@ from wbr.registry.models import Registry
 from wbr.registry.sources import SourceBase, SparkSource, SqlSource
 from wbr.store import raw
 from wbr.store.dialect import is_duckdb, is_spark, lock_table_loads
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class LoadObserver(Protocol):
@@ -201,11 +204,15 @@ def _load_rows(
     """
     path = _marked_file(connection, connector)
     mark = None if path is None else file_marks.measure(path, source)
-    if path is not None and mark is not None and not full and plan.existing is not None:
-        previous = file_marks.read_mark(connection, name)
+    whole: Iterator[pd.DataFrame | Batch] | None = None
+    if path is not None and mark is not None:
+        assert isinstance(connector, CsvConnector)
+        # Read no further than the size measured: rows an exporter writes meanwhile are
+        # the next load's, which would otherwise append them a second time.
+        whole = connector.extract_range(path, 0, mark.size)
+        previous = None if full or plan.existing is None else file_marks.read_mark(connection, name)
         offset = file_marks.appended_from(previous, mark, path)
         if offset is not None:
-            assert isinstance(connector, CsvConnector)
             appended = _append_rows(
                 connection,
                 name,
@@ -213,13 +220,13 @@ def _load_rows(
                 append_plan(plan),
                 run_id,
                 observer,
-                connector.extract_appended(path, offset, mark.size),
+                connector.extract_range(path, offset, mark.size),
             )
             if appended is not None:
                 file_marks.write_mark(connection, name, mark)
                 return appended
     load = SourceLoad(connection, name, source, plan, run_id)
-    for item in connector.extract(plan.cutoff):
+    for item in whole if whole is not None else connector.extract(plan.cutoff):
         batch = item if isinstance(item, Batch) else Batch(item)
         load.add(batch)
         if observer is not None:
