@@ -341,3 +341,17 @@ def test_the_csv_connector_reads_a_byte_range_under_the_header(tmp_path: Path) -
     assert tail.frame["order_id"].tolist() == list(range(10, 15))
     assert tail.frame["customer"].tolist()[:2] == ["c10", "c11"]
     assert tail.locate is not None and tail.locate([0, 4]) == [12, 16]
+
+
+def test_new_rows_without_any_value_in_a_text_column_are_still_appended(
+    tmp_path: Path, store_url: str
+) -> None:
+    """pandas reads a batch of only missing values as floats: nothing to retype there."""
+    project = Project(tmp_path, store_url)
+    write_csv(project.folder, [line(n) for n in range(2400)])
+    project.load()
+    write_csv(project.folder, [f"{n},2024-03-01,,1.00,\n" for n in range(2400, 2410)], mode="a")
+    report = project.load()
+    assert (report.mode, report.rows) == ("incremental", 10)
+    assert project.rows()[-1][2:] == (None, 1.0, None)
+    project.close()
