@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Iterator, Sequence
+import io
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ ENCODING = "utf-8-sig"
 WHITESPACE = "whitespace"
 # Python's csv module refuses longer fields; as large as its C long allows everywhere.
 MAX_FIELD_BYTES = 2**31 - 1  # `delimiter: whitespace`: columns aligned with spaces or tabs
+COUNT_BLOCK_BYTES = 1 << 20  # newlines before an appended part are counted a MiB at a time
 
 
 class CsvConnector:
@@ -69,6 +71,22 @@ class CsvConnector:
                 )
             read_before += path.stat().st_size
 
+    def extract_range(self, path: Path, start: int, stop: int) -> Generator[Batch]:
+        """The rows in bytes [start, stop) of `path`, `start` being 0 or where a line
+        starts: with 0 the file as it was `stop` bytes long, else what was appended to it
+        since it was `start` bytes long. Bytes past `stop` (written while this load runs)
+        are left for the next load, so a mark of the file at `stop` bytes stays true."""
+        columns = self.header(path)
+        for batch, position in self._read(path, columns, start, stop):
+            done = (position - start) / max(stop - start, 1)
+            yield Batch(
+                batch.frame,
+                origin=batch.origin,
+                row_label="line",
+                locate=batch.locate,
+                done=min(done, 1.0),
+            )
+
     def _options(self) -> dict[str, Any]:
         delimiter = self.source.delimiter
         options: dict[str, Any] = {
@@ -101,33 +119,41 @@ class CsvConnector:
             )
         return header
 
-    def _read(self, path: Path, columns: list[str]) -> Iterator[tuple[Batch, int]]:
+    def _read(
+        self, path: Path, columns: list[str], start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[Batch, int]]:
+        """Batches of the whole file, or of bytes [start, stop) read under its header."""
         as_text = {self.source.date_column} | {
             name for name, kind in self.source.columns.items() if kind is ColumnType.TEXT
         }
-        records_before = 0  # data records in earlier chunks of this file
+        records_before = 0  # data records in earlier chunks of this file (or part)
         origin = f"file {str(path)!r}"
         try:
-            with (
-                path.open("rb") as handle,
-                pd.read_csv(
-                    handle,
+            with path.open("rb") as handle:
+                stream: IO[bytes] = handle
+                if start or stop is not None:
+                    header = handle.readline() if start else b""
+                    stream = io.BufferedReader(_Part(handle, header, start, stop))
+                with pd.read_csv(
+                    stream,
                     chunksize=self.source.batch_rows,
                     dtype={name: str for name in as_text if name in columns},
                     **self._options(),
-                ) as reader,
-            ):
-                for chunk in reader:
-                    locate = functools.partial(self._lines, path, records_before)
-                    records_before += len(chunk)
-                    yield Batch(chunk[columns], origin=origin, locate=locate), handle.tell()
+                ) as reader:
+                    for chunk in reader:
+                        locate = functools.partial(self._lines, path, records_before, start)
+                        records_before += len(chunk)
+                        yield Batch(chunk[columns], origin=origin, locate=locate), handle.tell()
         except UnicodeDecodeError as exc:
             raise self._not_utf8(exc, path) from None
         except pd.errors.ParserError as exc:
             raise self._error(f"the file is not valid CSV ({exc})", path=path) from None
 
-    def _lines(self, path: Path, records_before: int, positions: Sequence[int]) -> list[int]:
-        return lines_of_records(path, [records_before + p for p in positions], self._csv_dialect())
+    def _lines(
+        self, path: Path, records_before: int, start: int, positions: Sequence[int]
+    ) -> list[int]:
+        records = [records_before + p for p in positions]
+        return lines_of_records(path, records, self._csv_dialect(), start)
 
     def _csv_dialect(self) -> dict[str, Any]:
         if self.source.delimiter == WHITESPACE:
@@ -155,8 +181,41 @@ class CsvConnector:
         )
 
 
-def lines_of_records(path: Path, records: Sequence[int], dialect: dict[str, Any]) -> list[int]:
-    """The 1-based lines in `path` where data records `records` (0-based) start.
+class _Part(io.RawIOBase):
+    """A file's header line, then its bytes from `start` to `stop` (None: its end): what
+    pandas would read from a file holding only the rows appended since `start`."""
+
+    def __init__(self, handle: IO[bytes], header: bytes, start: int, stop: int | None) -> None:
+        self._handle = handle
+        self._pending = header
+        self._left = stop - start if stop is not None else None
+        handle.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._pending:
+            count = min(len(view), len(self._pending))
+            view[:count] = self._pending[:count]
+            self._pending = self._pending[count:]
+            return count
+        wanted = len(view) if self._left is None else min(len(view), self._left)
+        if wanted <= 0:
+            return 0
+        data = self._handle.read(wanted)
+        view[: len(data)] = data
+        if self._left is not None:
+            self._left -= len(data)
+        return len(data)
+
+
+def lines_of_records(
+    path: Path, records: Sequence[int], dialect: dict[str, Any], start: int = 0
+) -> list[int]:
+    """The 1-based lines in `path` where data records `records` (0-based) start,
+    counting records from byte `start` (a line's start; 0: after the header).
 
     pandas counts records, not lines: a quoted field may span lines and blank
     lines are skipped. Only on the error path, we rescan the file the same way.
@@ -166,25 +225,49 @@ def lines_of_records(path: Path, records: Sequence[int], dialect: dict[str, Any]
     # pandas reads fields of any length; Python's csv stops at 128 KiB unless told.
     limit = csv.field_size_limit(MAX_FIELD_BYTES)
     try:
-        _scan(path, wanted, found, dialect)
+        with path.open("rb") as handle:
+            lines_before = _newlines_before(handle, start)
+            handle.seek(start)
+            text = io.TextIOWrapper(handle, encoding=ENCODING, newline="")
+            _scan(text, wanted, found, dialect, header=not start, lines_before=lines_before)
     finally:
         csv.field_size_limit(limit)
     # Unreachable for files pandas read; fall back to "one record per line".
-    return [found.get(record, record + 2) for record in records]
+    first = 2 if not start else lines_before + 1
+    return [found.get(record, record + first) for record in records]
 
 
-def _scan(path: Path, wanted: set[int], found: dict[int, int], dialect: dict[str, Any]) -> None:
-    with path.open(newline="", encoding=ENCODING) as handle:
-        reader = csv.reader(handle, **dialect)
-        next(reader, None)  # the header
-        seen = 0
+def _newlines_before(handle: IO[bytes], stop: int) -> int:
+    count = 0
+    handle.seek(0)
+    while handle.tell() < stop:
+        block = handle.read(min(COUNT_BLOCK_BYTES, stop - handle.tell()))
+        if not block:
+            break
+        count += block.count(b"\n")
+    return count
+
+
+def _scan(
+    handle: IO[str],
+    wanted: set[int],
+    found: dict[int, int],
+    dialect: dict[str, Any],
+    *,
+    header: bool,
+    lines_before: int,
+) -> None:
+    reader = csv.reader(handle, **dialect)
+    if header:
+        next(reader, None)
+    seen = 0
+    start = reader.line_num + 1
+    for row in reader:
+        blank = not "".join(row).strip()
+        if not blank:
+            if seen in wanted:
+                found[seen] = lines_before + start
+                if len(found) == len(wanted):
+                    break
+            seen += 1
         start = reader.line_num + 1
-        for row in reader:
-            blank = not "".join(row).strip()
-            if not blank:
-                if seen in wanted:
-                    found[seen] = start
-                    if len(found) == len(wanted):
-                        break
-                seen += 1
-            start = reader.line_num + 1

@@ -20,11 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from wbr.registry.sources import SourceBase
+from wbr.store.schema import FILE_MARKS_TABLE
 
 # Checksummed at both ends of the file: 64 KiB cost microseconds to read, and an edit of
 # the first or last rows (the usual restatement) changes one of them.
 BLOCK_BYTES = 64 * 1024
-MARKS_TABLE = "wbr_file_marks"  # in the raw store, beside the raw tables it describes
+MARKS_TABLE = FILE_MARKS_TABLE  # in the raw store, beside the raw tables it describes
 
 _marks = sa.Table(
     MARKS_TABLE,
@@ -108,6 +109,8 @@ def read_mark(connection: Connection, source_name: str) -> FileMark | None:
 
 def write_mark(connection: Connection, source_name: str, mark: FileMark | None) -> None:
     """Remember `mark` for the source (None: forget it), in the load's transaction."""
+    if mark is None and not sa.inspect(connection).has_table(MARKS_TABLE):
+        return  # nothing to forget: a store whose loads never marked a file stays without
     _marks.create(connection, checkfirst=True)
     connection.execute(sa.delete(_marks).where(_marks.c.source == source_name))
     if mark is not None:

@@ -31,7 +31,15 @@ def key_problems(
     found: dict[int, str] = {}
     for number, values in duplicate_rows(connection, table, key, MAX_KEY_PROBLEMS):
         found[number] = f"duplicate key {_key_text(key, values)}: more than one row has it"
-    if plan.mode == INCREMENTAL and plan.existing is not None and plan.cursor is not None:
+    if plan.appended and plan.existing is not None:  # every row loaded before stays
+        conflicts = conflicting_rows(
+            connection, table, plan.final_name, plan.existing, key, None, None, MAX_KEY_PROBLEMS
+        )
+        for number, values in conflicts:
+            found.setdefault(
+                number, f"duplicate key {_key_text(key, values)}: already loaded by an earlier load"
+            )
+    elif plan.mode == INCREMENTAL and plan.existing is not None and plan.cursor is not None:
         conflicts = conflicting_rows(
             connection,
             table,
@@ -77,13 +85,15 @@ def conflicting_rows(
     final_name: str,
     schema: Schema,
     key: Sequence[str],
-    cursor: str,
+    cursor: str | None,
     cutoff: object,
     limit: int,
 ) -> list[tuple[int, tuple[Any, ...]]]:
-    """New rows whose key is already in the raw table, outside the window being replaced."""
+    """New rows whose key is already in the raw table, outside the window being replaced
+    (anywhere in it when `cursor` is None: an append replaces nothing)."""
     final = table_for(final_name, schema)
-    match = and_(*(table.c[name] == final.c[name] for name in key), final.c[cursor] < cutoff)
+    same = [table.c[name] == final.c[name] for name in key]
+    match = and_(*same) if cursor is None else and_(*same, final.c[cursor] < cutoff)
     query = (
         select(table.c[ROW_COLUMN], *(table.c[name] for name in key))
         .select_from(table.join(final, match))

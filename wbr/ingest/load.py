@@ -11,6 +11,10 @@ DUCKDB_ROWS_PER_COMMIT rows on the way (DuckDB holds a transaction's rows in
 memory); readers never look at it. The run's record is written in the same last
 transaction when the raw tables share the app store, and right after it when they
 live in a store of their own (see `wbr.ingest.run.load_source`).
+
+An *append* (`Plan.appended`: a CSV file that only grew, `wbr.ingest.file_marks`)
+is an incremental load that replaces nothing: the new rows are typed with the raw
+table's types, checked, and added; its window starts at their earliest date.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, func, select
 
 from connectors.base import Batch
 from wbr.errors import LoadError
@@ -43,6 +47,23 @@ class Plan:
     existing: dict[str, ColumnType] | None  # the raw table's columns before the load
     cursor: str | None
     cutoff: Any  # first cursor value of the window replaced (None: everything)
+    appended: bool = False  # rows only added to the table (mode INCREMENTAL, no cutoff)
+
+
+def append_plan(plan: Plan) -> Plan:
+    """`plan` turned into an append to its existing table."""
+    assert plan.existing is not None
+    return replace(plan, mode=INCREMENTAL, cutoff=None, appended=True)
+
+
+class NotAnAppend(Exception):
+    """The appended rows might be typed differently from a whole read: read it whole."""
+
+
+# What pandas may read as a number or a boolean when a whole batch of a column is such
+# values (thousands separators included): a first character that can start a number.
+_NUMBER_START = r"[+\-.0-9]"
+_BOOLEAN_TEXTS = ("true", "false")
 
 
 def plan_load(connection: Connection, name: str, source: SourceBase, full: bool) -> Plan:
@@ -103,6 +124,8 @@ class SourceLoad:
         if set(frame.columns) != set(self.columns):
             raise LoadError(self._columns_differ(batch, list(frame.columns)))
         frame = frame[self.columns]
+        if self.plan.appended:
+            self._check_append_types(frame)
         placed = PlacedBatch(batch, self.rows_read, self.origin_rows.get(batch.origin, 0))
         if self.source.key:  # to place duplicate keys found later; without the rows
             self.placed.append(replace(placed, batch=replace(batch, frame=_NO_ROWS)))
@@ -141,6 +164,33 @@ class SourceLoad:
             self.table = raw.create_temporary(self.connection, self.plan.final_name, self.schema)
         else:
             self.table = raw.create_staging(self.connection, self.plan.final_name, self.schema)
+
+    def _check_append_types(self, frame: pd.DataFrame) -> None:
+        """pandas types a column per batch: an undeclared text column whose batch holds
+        only numbers is read as numbers ("7.0" stored as "7"). The appended rows are not
+        batched as a whole read batches them, so such a value could be stored differently
+        from a full reload: leave any text that could start a number to that reload (as
+        `wbr.ingest.duckdb_csv` does for the whole file)."""
+        for column, kind in self.schema.items():
+            if kind is not ColumnType.TEXT or column in self.source.columns:
+                continue  # a column declared `text` is read as text in every batch
+            series = frame[column]
+            if series.isna().all():
+                continue  # missing in any batch (pandas types an empty batch as floats)
+            if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+                raise NotAnAppend(column)
+            values = series.dropna().astype(str)
+            numeric = pd.to_numeric(values, errors="coerce").notna()
+            starts = values.str.match(_NUMBER_START)
+            boolean = values.str.lower().isin(_BOOLEAN_TEXTS)
+            if (numeric | starts | boolean).any():
+                raise NotAnAppend(column)
+
+    def discard(self) -> None:
+        """Drop what an abandoned append wrote (its temporary table), in the transaction."""
+        if self.table is not None:
+            self.table.drop(self.connection)
+            self.table = None
 
     def _checked(self, typed: Typed) -> Typed:
         """Rows with an empty key, or before the window, are not loaded."""
@@ -199,6 +249,8 @@ class SourceLoad:
     def finish(self) -> dict[str, Any]:
         """Swap the rows in; return what to record in the load run."""
         source, plan = self.source, self.plan
+        if plan.appended:
+            return self._finish_append()
         if self.table is None and plan.mode == FULL:
             raise LoadError(
                 f"source {self.name!r} delivered no rows; {plan.final_name} is unchanged"
@@ -220,6 +272,25 @@ class SourceLoad:
             name = raw.rejected_table_name(source.table_name(self.name))
             raw.write_rejects(self.connection, name, self.rejects)
         return self._outcome(deleted)
+
+    def _finish_append(self) -> dict[str, Any]:
+        """Add the new rows; the window starts at their earliest date (with none, at the
+        table's newest day: nothing older changed, as `wbr.ingest.duckdb_writes.append`)."""
+        if self.table is not None and self.source.key:
+            self._check_keys()
+        first_day = None
+        if self.table is not None:
+            day = self.table.c[self.source.date_column]
+            first_day = self.connection.execute(select(func.min(day))).scalar()
+            store_steps.swap(self.connection, self.table, self.plan, self.source, self.schema)
+        if first_day is None:
+            first_day = raw.max_value(
+                self.connection, self.plan.final_name, self.schema, self.source.date_column
+            )
+        if self.rejects:
+            name = raw.rejected_table_name(self.source.table_name(self.name))
+            raw.write_rejects(self.connection, name, self.rejects)
+        return {**self._outcome(deleted=0), "window_start": _text(first_day)}
 
     def _check_keys(self) -> None:
         assert self.table is not None

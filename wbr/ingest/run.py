@@ -9,18 +9,19 @@ source never reach a message or the load history.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from connectors.base import Batch, Connector, ConnectorError
+from connectors.csv_file import CsvConnector
 from connectors.registry import connector_for
 from wbr.errors import ConfigError, LoadError
 from wbr.ingest import duckdb_csv, duckdb_parquet, file_marks, table_facts
-from wbr.ingest.load import Plan, SourceLoad, plan_load
+from wbr.ingest.load import NotAnAppend, Plan, SourceLoad, append_plan, plan_load
 from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
 from wbr.ingest.secrets import redact
@@ -28,6 +29,9 @@ from wbr.registry.models import Registry
 from wbr.registry.sources import SourceBase, SparkSource, SqlSource
 from wbr.store import raw
 from wbr.store.dialect import is_duckdb, is_spark, lock_table_loads
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class LoadObserver(Protocol):
@@ -138,7 +142,9 @@ def load_source(
             if outcome is None:
                 outcome = duckdb_parquet.load(connection, name, source, base_dir, plan)
             if outcome is None:
-                outcome = _load_rows(connection, name, source, plan, run_id, connector, observer)
+                outcome = _load_rows(
+                    connection, name, source, plan, run_id, connector, observer, full
+                )
             elif observer is not None:
                 observer.advanced(name, outcome["rows_read"], 1.0)
             column = source.cursor or source.date_column
@@ -193,20 +199,83 @@ def _load_rows(
     run_id: int,
     connector: Connector,
     observer: LoadObserver | None,
+    full: bool,
 ) -> dict[str, Any]:
-    """The row-by-row path: the connector's batches typed and checked in pandas."""
+    """The row-by-row path: the connector's batches typed and checked in pandas.
+
+    On a raw store other than DuckDB (whose own CSV path does the same), a CSV source
+    of one file is marked after every load (`wbr.ingest.file_marks`), and when the
+    next load finds that the file only grew, only its new bytes are read and their
+    rows appended, as the DuckDB path does, also for a source with `incremental:`.
+    The mark is written in the load's transaction, so a failed load keeps the old one.
+    """
+    path = _marked_file(connection, connector)
+    mark = None if path is None else file_marks.measure(path, source)
+    whole: Iterator[pd.DataFrame | Batch] | None = None
+    if path is not None and mark is not None:
+        assert isinstance(connector, CsvConnector)
+        # Read no further than the size measured: rows an exporter writes meanwhile are
+        # the next load's, which would otherwise append them a second time.
+        whole = connector.extract_range(path, 0, mark.size)
+        previous = None if full or plan.existing is None else file_marks.read_mark(connection, name)
+        offset = file_marks.appended_from(previous, mark, path)
+        if offset is not None:
+            appended = _append_rows(
+                connection,
+                name,
+                source,
+                append_plan(plan),
+                run_id,
+                observer,
+                connector.extract_range(path, offset, mark.size),
+            )
+            if appended is not None:
+                file_marks.write_mark(connection, name, mark)
+                return appended
     load = SourceLoad(connection, name, source, plan, run_id)
-    for item in connector.extract(plan.cutoff):
+    for item in whole if whole is not None else connector.extract(plan.cutoff):
         batch = item if isinstance(item, Batch) else Batch(item)
         load.add(batch)
         if observer is not None:
             observer.advanced(name, len(batch.frame), batch.done)
     outcome = load.finish()
-    if is_duckdb(connection):
-        # What the file looked like is known only to the DuckDB path: a stale mark
-        # would make its next load append rows this load has already read.
-        file_marks.write_mark(connection, name, None)
+    # On DuckDB, what the file looked like is known only to the DuckDB path (mark is
+    # None here): a stale mark would make its next load append rows this load has
+    # already read. Elsewhere a one-file CSV is marked; any other source has none.
+    file_marks.write_mark(connection, name, mark)
     return outcome
+
+
+def _marked_file(connection: Connection, connector: Connector) -> Path | None:
+    """The one CSV file whose appends the batch path can read alone, if any."""
+    if is_duckdb(connection) or not isinstance(connector, CsvConnector):
+        return None
+    files = connector.files()
+    return files[0] if len(files) == 1 else None
+
+
+def _append_rows(
+    connection: Connection,
+    name: str,
+    source: SourceBase,
+    plan: Plan,
+    run_id: int,
+    observer: LoadObserver | None,
+    batches: Generator[Batch],
+) -> dict[str, Any] | None:
+    """Append the file's new rows; None when they must be read with the whole file."""
+    load = SourceLoad(connection, name, source, plan, run_id)
+    try:
+        for batch in batches:
+            load.add(batch)
+            if observer is not None:
+                observer.advanced(name, len(batch.frame), batch.done)
+    except NotAnAppend:
+        load.discard()  # only its temporary table was written: the full read starts afresh
+        return None
+    finally:
+        batches.close()  # the file, when the reading stopped before its end
+    return load.finish()
 
 
 def _drop_staging(raw_store: Engine, table: str) -> None:

@@ -109,6 +109,10 @@ def swap(
 ) -> int:
     """Put the loaded rows in place; return how many rows of the old window were deleted."""
     final = plan.final_name
+    if plan.appended:  # rows only added: nothing of the table is replaced
+        raw.copy_rows(connection, table, final, schema)
+        table.drop(connection)
+        return 0
     if plan.mode == INCREMENTAL:
         assert plan.cursor is not None
         deleted = raw.delete_window(connection, final, schema, plan.cursor, plan.cutoff)

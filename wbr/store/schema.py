@@ -37,6 +37,9 @@ RUN_STATUSES = ("running", "succeeded", "failed")
 
 # Prefix of the tables connectors load; they belong to the data, not the schema.
 RAW_TABLE_PREFIX = "raw_"
+# What the CSV files were like at their last load (wbr.ingest.file_marks): it lives beside
+# the raw tables, in the same transactions, and like them is no part of the app schema.
+FILE_MARKS_TABLE = "wbr_file_marks"
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -126,8 +129,9 @@ metric_series = Table(
 
 
 def is_app_table(name: str | None) -> bool:
-    """True for tables the migrations own, false for raw tables loaded from sources."""
-    return bool(name) and not str(name).startswith(RAW_TABLE_PREFIX)
+    """True for tables the migrations own, false for raw tables loaded from sources
+    (and the file marks kept with them, in a store that holds both)."""
+    return bool(name) and not str(name).startswith(RAW_TABLE_PREFIX) and name != FILE_MARKS_TABLE
 
 
 # Added in 0003: anomaly detection (wbr/anomalies). A flag's identity is
