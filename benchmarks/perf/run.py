@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -141,6 +142,12 @@ class RssWatcher:
         return round(self._peak / 2**20, 1)
 
 
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of every child process this one has waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_step(
     step: str,
     folder: Path,
@@ -157,6 +164,7 @@ def run_step(
         command += [f"--{key}", str(value)]
     print(f"  {step} …", end=" ", flush=True)
     start = time.perf_counter()
+    cpu_before = children_cpu_seconds()
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -183,8 +191,15 @@ def run_step(
     else:
         result = json.loads(lines[-1][len("RESULT ") :])
     result["process_seconds"] = round(time.perf_counter() - start, 3)
+    # What the step's process used of the cores (user + system): on a shared machine
+    # the figure that moves least with other work, unlike the wall clock.
+    result["cpu_seconds"] = round(children_cpu_seconds() - cpu_before, 3)
     if result.get("ok"):
-        print(f"{result['seconds']:.2f} s, {result['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"{result['seconds']:.2f} s, {result['cpu_seconds']:.2f} s CPU, "
+            f"{result['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
     else:
         print(f"failed: {result['error']}", flush=True)
     return result
