@@ -14,6 +14,7 @@ the computation ends.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -36,6 +37,7 @@ DAY_COLUMN = "wbr_day"
 _SCHEMA = {RANGE_COLUMN: ColumnType.INTEGER, DAY_COLUMN: ColumnType.DATE}
 
 Ranges = Sequence[tuple[date, date]]
+_NUMBERS = itertools.count()
 
 
 class DayMaps:
@@ -52,7 +54,9 @@ class DayMaps:
         if found is not None:
             return found
         table = sa.Table(
-            f"wbr_day_map_{len(self._tables)}",
+            # Numbered across the process: two sessions on one connection, one after the
+            # other or one inside the other, never share a name.
+            f"wbr_day_map_{next(_NUMBERS)}",
             sa.MetaData(),
             sa.Column(RANGE_COLUMN, sa.Integer),
             sa.Column(DAY_COLUMN, sa.Date),
@@ -61,7 +65,7 @@ class DayMaps:
         if is_spark(self.conn):
             create_range_days(self.conn, table, ranges)
         else:
-            table.drop(self.conn, checkfirst=True)
+            self.conn.execute(sa.schema.DropTable(table, if_exists=True))
             table.create(self.conn)
             insert_frame(self.conn, table, _frame(ranges), _SCHEMA)
         self._tables[key] = table
@@ -77,7 +81,9 @@ class DayMaps:
                 if is_spark(self.conn):
                     drop_range_days(self.conn, table)
                 else:
-                    table.drop(self.conn, checkfirst=True)
+                    # Not `checkfirst`: duckdb_engine's table check does not see
+                    # temporary tables, so the map would outlive its session.
+                    self.conn.execute(sa.schema.DropTable(table, if_exists=True))
 
 
 @contextmanager
