@@ -239,6 +239,9 @@ class CachedDeckSource:
         """`kept`'s basis now if nothing it shows changed since it was built; else None."""
         if kept.basis is None or kept.periods is None or kept.week is None:
             return None
+        # First: it catches up with the loads, so the basis below has the epoch it saw.
+        if self._source.raw_changed_since(kept.basis.raw_epoch, kept.week):
+            return None
         now = self._current_basis(kept.week)
         if now is None or (now.flags, now.notes) != (kept.basis.flags, kept.basis.notes):
             return None
@@ -246,8 +249,6 @@ class CachedDeckSource:
             for changed in _changed_since(self._engine, kept.basis.compute_run):
                 if changed is None or not changed.isdisjoint(kept.periods):
                     return None
-        if self._source.raw_changed_since(kept.basis.raw_epoch, kept.week):
-            return None
         return now
 
     def freshness(self, version: StoreVersion | None = None) -> Freshness | None:

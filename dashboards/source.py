@@ -56,8 +56,8 @@ class StoreDeckSource:
         )
 
     def raw_epoch(self) -> int:
-        """Which loads the kept to-date medians account for (see `raw_changed_since`)."""
-        return self._on_demand.epoch(self._engine)
+        """Which loads the kept to-date medians account for, as of the last catch-up (no query)."""
+        return self._on_demand.epoch()
 
     def raw_changed_since(self, epoch: int, week_ending: date) -> bool:
         """Whether a load since `epoch` may have changed a to-date median the week shows."""

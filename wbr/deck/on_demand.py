@@ -73,9 +73,9 @@ class OnDemandValues:
         self._drops.append((self._epoch, earliest_end))
         del self._drops[:-MAX_DROPS]
 
-    def epoch(self, engine: Engine) -> int:
-        """The number of the latest catch-up that dropped values, after catching up."""
-        self.catch_up(engine)
+    def epoch(self) -> int:
+        """The number of the latest catch-up that dropped values, as of the last catch-up
+        (no query: an older epoch only makes a later `dropped_since` more cautious)."""
         with self._lock:
             return self._epoch
 
