@@ -214,3 +214,25 @@ def test_a_text_column_pandas_would_retype_keeps_the_row_by_row_values(tmp_path:
         project.close()
     assert results[0] == results[1]
     assert results[0][49:51] == ["word49", "7"]
+
+
+@pytest.mark.parametrize("bad_row", [False, True], ids=["loaded", "left-to-row-by-row"])
+def test_a_full_load_sets_duckdbs_row_order_setting_back(tmp_path: Path, bad_row: bool) -> None:
+    """The load lets DuckDB store rows in any order (see duckdb_writes); the setting is
+    global to the database, so a connection open beside the load must find it as before."""
+    duck = Project(tmp_path, SOURCE, "duckdb")
+    write_csv(tmp_path, 1, 3000)
+    if bad_row:
+        with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
+            # A number in an inferred text column: DuckDB's statement stops on it, and
+            # the row-by-row path loads the file (see the retyping test above).
+            handle.write("3000,2024-01-05,1,2.5,1,true,7,03000,r1,a number\n")
+    with duck.raw.connect() as beside:  # keeps the database, and its settings, open
+        setting = "SELECT current_setting('preserve_insertion_order')"
+        assert beside.exec_driver_sql(setting).scalar() is True
+        report = duck.load()
+        assert beside.exec_driver_sql(setting).scalar() is True
+    assert report.rows == 2999 + bad_row and duck.marked() is not bad_row
+    got = duck.rows()
+    assert [row[0] for row in got] == list(range(1, 3000 + bad_row))  # every row, any order
+    duck.close()
