@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report import machine
+from report import compile_bytecode, machine
 
 HERE = Path(__file__).parent
 DEFAULT_DATA_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "wbr-perf"
@@ -268,6 +268,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    compile_bytecode()  # as an installed wbr has it (see report.py)
     base = dataset(args.data_dir, args.metrics, args.seed)
     runs = []
     for n in range(args.repeat):

@@ -37,6 +37,27 @@ def _version(package: str) -> str | None:
         return None
 
 
+def compile_bytecode() -> int:
+    """Compile wbr's own modules to bytecode, as installing a wheel does; returns how many
+    files were checked.
+
+    An editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (as
+    on this machine) every `wbr` process then compiles its ~60 modules again: 0.1-0.2 s
+    of CPU that an installed wbr never pays. The measured processes read the files
+    written here whatever that variable says.
+    """
+    import compileall
+
+    import connectors
+    import dashboards
+    import wbr
+
+    roots = [Path(package.__file__).parent for package in (wbr, connectors, dashboards)]
+    for root in roots:
+        compileall.compile_dir(root, quiet=2)
+    return sum(len(list(root.rglob("*.py"))) for root in roots)
+
+
 def code() -> dict[str, Any]:
     """Which wbr was measured: the commit, and a hash of the sources actually imported."""
     import connectors

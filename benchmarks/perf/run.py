@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from generate import LAST_DAY, append_week, write_orders, write_registry
-from report import machine, print_size
+from report import compile_bytecode, machine, print_size
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -308,6 +308,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("results.json"))
     args = parser.parse_args()
+    compile_bytecode()  # as an installed wbr has it (see report.py)
     results = {"machine": machine(), "command": " ".join(sys.argv), "sizes": []}
     for rows in args.rows:
         size = run_size(rows, args)

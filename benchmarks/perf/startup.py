@@ -8,6 +8,7 @@ and `wbr compute` (.wbr/). The deck's size depends on the metrics, not the rows.
 --repeat times as a fresh process; the median wall-clock seconds and the median CPU
 seconds (user + system, from the kernel's accounting of the child) are reported.
 CPU seconds move less than wall-clock seconds when others share the machine.
+wbr's modules are compiled to bytecode first, as a wheel install has them (report.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from report import compile_bytecode
 
 COMMANDS = {
     "wbr --help": ["--help"],
@@ -48,6 +53,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    compile_bytecode()
     wbr = shutil.which("wbr", path=str(Path(sys.executable).parent)) or "wbr"
     folder = args.folder.resolve()
     env = dict(os.environ)
