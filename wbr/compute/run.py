@@ -45,10 +45,11 @@ from wbr.compute.values import (
     first_and_last_day,
     source_read,
 )
+from wbr.compute.writes import ValueWriter
 from wbr.errors import ComputeError
 from wbr.registry.aggregations import NON_ADDITIVE, CountDistinctAggregation
 from wbr.registry.models import Metric, Registry
-from wbr.store.dialect import bulk_insert, is_sqlite
+from wbr.store.dialect import is_sqlite
 from wbr.store.schema import compute_runs, metric_values
 
 SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime is stored there
@@ -253,17 +254,6 @@ def _bulk_write(conn: Connection, rewrite: bool) -> Iterator[None]:
     index.create(conn)
 
 
-def _delete(conn: Connection, metric: str, change: Change) -> None:
-    """The stored values a change replaces."""
-    table = metric_values.c
-    if isinstance(change, Everything):
-        conn.execute(metric_values.delete().where(table.metric == metric))
-    elif isinstance(change, date):
-        conn.execute(
-            metric_values.delete().where(table.metric == metric, table.period_end >= change)
-        )
-
-
 def _compute(
     conn: Connection, raw_conn: Connection, registry: Registry, full: bool, at: datetime
 ) -> tuple[ComputeReport, int]:
@@ -304,12 +294,12 @@ def _compute(
     values = compute_values(raw_conn, registry, series, periods, holistic_wanted)
     columns = PeriodColumns.of(periods)
     stamp = _stored_time(conn, at)
-    written = 0
     touched = 0
     changed: set[PeriodKey] = set()  # the periods whose value changed, for any metric
     rewrite = full or changes.first_compute
     # What each metric's recomputation would replace, to leave alone what came out the same.
     stored_before = {} if rewrite else stored_rows(conn, {n: change_of.get(n) for n in values})
+    writer = ValueWriter(conn)
     with _bulk_write(conn, rewrite):
         for name, result in sorted(values.items()):
             keep = affected[name]
@@ -322,11 +312,9 @@ def _compute(
                     continue
                 changed |= differs
             touched += 1
-            _delete(conn, name, change_of.get(name))
-            # The driver's own bulk path (executemany of tuples, COPY on PostgreSQL): per-row
-            # dictionaries cost seconds. One metric at a time keeps the tuples' memory small.
-            bulk_insert(conn, metric_values, rows)
-            written += len(rows)
+            writer.add(name, change_of.get(name), rows)
+        writer.flush()
+    written = writer.rows_written
     names = list(registry.metrics_by_name)
     removed = conn.execute(metric_values.delete().where(metric_values.c.metric.not_in(names)))
     everywhere = rewrite  # every period may have changed
