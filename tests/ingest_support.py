@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from wbr.registry.loader import load_registry
 from wbr.registry.models import Registry
 from wbr.store import describe_url, load_runs
+from wbr.store.schema import metric_values
 
 MARIADB_URL_ENV = "WBR_TEST_MARIADB_URL"
 REQUIRE_MARIADB_ENV = "WBR_REQUIRE_MARIADB"
@@ -39,21 +40,36 @@ CHILD = Path(__file__).parent / "ingest_child.py"
 PAUSED = "PAUSED"
 
 
-def write_project(folder: Path, sources: dict[str, dict[str, Any]]) -> Path:
-    """A metrics.yaml declaring `sources`, with one count metric per source."""
-    metrics = [
-        {
-            "name": f"{name}_rows",
-            "label": f"{name} rows",
-            "description": "Rows per period, for the tests.",
-            "kind": "output",
-            "owner": "Test Owner (QA)",
-            "source": name,
-            "aggregation": {"type": "count"},
-        }
-        for name in sources
-    ]
-    data = {
+def metric_declaration(
+    name: str, source: str, aggregation: dict[str, Any], label: str | None = None
+) -> dict[str, Any]:
+    """A metric's declaration with the fields every metric needs."""
+    return {
+        "name": name,
+        "label": label or name.title(),
+        "description": f"{label or name} for the tests.",
+        "kind": "output",
+        "owner": "Test Owner (QA)",
+        "source": source,
+        "aggregation": aggregation,
+    }
+
+
+def write_project(
+    folder: Path,
+    sources: dict[str, dict[str, Any]],
+    metrics: list[dict[str, Any]] | None = None,
+    project: dict[str, Any] | None = None,
+) -> Path:
+    """A metrics.yaml declaring `sources` and `metrics` (default: one count metric per
+    source), all in one deck section."""
+    if metrics is None:
+        metrics = [
+            metric_declaration(f"{name}_rows", name, {"type": "count"}, label=f"{name} rows")
+            for name in sources
+        ]
+    data: dict[str, Any] = {
+        **({"project": project} if project else {}),
         "sources": sources,
         "metrics": metrics,
         "deck": {"sections": [{"title": "All", "metrics": [m["name"] for m in metrics]}]},
@@ -76,6 +92,19 @@ def rows(engine: Engine, table: str) -> list[tuple[Any, ...]]:
         found = [tuple(row) for row in connection.execute(select(reflected))]
     # Sorted here: databases disagree on where NULLs sort.
     return sorted(found, key=lambda row: [(value is None, value or 0) for value in row])
+
+
+def metric_value_rows(
+    engine: Engine, *, computed_at: bool = False
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Stored metric values by (metric, grain, period start, period end): (value,
+    complete), and the time they were computed with `computed_at`."""
+    table = metric_values.c
+    shown = [table.value, table.complete] + ([table.computed_at] if computed_at else [])
+    key = [table.metric, table.grain, table.period_start, table.period_end]
+    with engine.connect() as connection:
+        found = connection.execute(select(*key, *shown)).all()
+    return {tuple(row[:4]): tuple(row[4:]) for row in found}
 
 
 def runs(engine: Engine) -> list[dict[str, Any]]:

@@ -10,34 +10,20 @@ from typing import Any
 import pandas as pd
 import pytest
 import small_project as shop
-import sqlalchemy as sa
+from ingest_support import metric_value_rows
 from ruamel.yaml import YAML
 
 from wbr.compute.run import compute
 from wbr.deck.build import build_deck
 from wbr.export import deck_to_dict
 from wbr.ingest import ingest
-from wbr.store.schema import metric_values
 from wbr.workspace import Workspace, open_workspace
 
 NEXT_WEEK = [shop.LAST_DAY + timedelta(days=n) for n in range(1, 8)]  # 17-23 March 2024
 
 
-def stored(workspace: Workspace) -> dict[tuple[str, str, date, date], tuple[Any, ...]]:
-    table = metric_values.c
-    with workspace.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                table.metric,
-                table.grain,
-                table.period_start,
-                table.period_end,
-                table.value,
-                table.complete,
-                table.computed_at,
-            )
-        ).all()
-    return {(r[0], r[1], r[2], r[3]): (r[4], r[5], r[6]) for r in rows}
+def stored(workspace: Workspace) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    return metric_value_rows(workspace.engine, computed_at=True)
 
 
 @pytest.fixture

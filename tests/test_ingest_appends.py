@@ -16,8 +16,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from ingest_support import start_child, wait_until_paused
-from ruamel.yaml import YAML
+from ingest_support import (
+    metric_declaration,
+    metric_value_rows,
+    start_child,
+    wait_until_paused,
+    write_project,
+)
 
 from connectors.csv_file import CsvConnector
 from wbr.compute.run import compute
@@ -27,7 +32,7 @@ from wbr.ingest.file_marks import MARKS_TABLE
 from wbr.ingest.report import LoadReport
 from wbr.registry.loader import load_registry
 from wbr.store import create_store_engine, migrate
-from wbr.store.schema import is_app_table, load_runs, metric_values
+from wbr.store.schema import is_app_table, load_runs
 
 FIRST_DAY = date(2024, 1, 1)
 HEADER = "order_id,order_date,customer,amount,region\n"
@@ -39,36 +44,15 @@ def line(n: int, day: date | None = None) -> str:
     return f"{n},{day.isoformat()},c{n % 97},{n % 50 + 0.25:.2f},{('North', 'South')[n % 2]}\n"
 
 
-def _metric(name: str, aggregation: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "label": name.title(),
-        "description": f"{name} for the tests.",
-        "kind": "output",
-        "owner": "Test Owner (QA)",
-        "source": "orders",
-        "aggregation": aggregation,
-    }
-
-
 def write_registry(folder: Path, **extra: Any) -> Path:
     source = {"kind": "csv", "path": "orders.csv", "date_column": "order_date", **extra}
     metrics = [
-        _metric("orders", {"type": "count"}),
-        _metric("revenue", {"type": "sum", "column": "amount"}),
-        _metric("customers", {"type": "count_distinct", "column": "customer"}),
+        metric_declaration("orders", "orders", {"type": "count"}),
+        metric_declaration("revenue", "orders", {"type": "sum", "column": "amount"}),
+        metric_declaration("customers", "orders", {"type": "count_distinct", "column": "customer"}),
     ]
-    data = {
-        "project": {"name": "Appends", "week_ends_on": "saturday"},
-        "sources": {"orders": source},
-        "metrics": metrics,
-        "deck": {"sections": [{"title": "All", "metrics": [m["name"] for m in metrics]}]},
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    registry_file = folder / "metrics.yaml"
-    with registry_file.open("w", encoding="utf-8") as handle:
-        YAML(typ="safe").dump(data, handle)
-    return registry_file
+    project = {"name": "Appends", "week_ends_on": "saturday"}
+    return write_project(folder, {"orders": source}, metrics, project)
 
 
 def write_csv(folder: Path, lines: list[str], mode: str = "w") -> None:
@@ -111,19 +95,7 @@ class Project:
             return dict(connection.execute(query).mappings().one())
 
     def values(self) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-        table = metric_values.c
-        with self.engine.connect() as connection:
-            found = connection.execute(
-                sa.select(
-                    table.metric,
-                    table.grain,
-                    table.period_start,
-                    table.period_end,
-                    table.value,
-                    table.complete,
-                )
-            ).all()
-        return {tuple(row[:4]): tuple(row[4:]) for row in found}
+        return metric_value_rows(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
