@@ -18,6 +18,8 @@ in a fresh project folder:
   build   ONE fresh process, the first build on wbr's default store (SQLite app state,
           DuckDB raw rows, in .wbr/): ingest + compute + the deck's JSON for the last
           week (`steps.py pipeline`)
+  refresh seven more days appended to data.csv, then the same process again: the
+          imported deck's weekly refresh (`import-wbr-app` writes `incremental:`)
 
 For the build it reports the whole process — wall-clock seconds from spawn to exit,
 CPU seconds (user + system) and peak RSS (the kernel's ru_maxrss of that child) — and
@@ -234,15 +236,25 @@ def one_build(base: Path, work: Path, metrics: int) -> dict[str, Any]:
     imported = measured([wbr, "import-wbr-app", config, "--data", "data.csv"], work)
     steps = [sys.executable, str(HERE / "steps.py"), "pipeline", "--folder", str(work)]
     build = measured(steps, work)
-    lines = [line for line in build["out"].splitlines() if line.startswith("RESULT ")]
-    result = json.loads(lines[-1][len("RESULT ") :])
-    if not result.get("ok"):
-        raise RuntimeError(f"the build failed: {result.get('error')}")
+    result = _result(build, "build")
     check = agreement(stored_values(work), expected_values(base, metrics))
     print(
         f"  build {build['wall_seconds']:.2f} s wall, {build['cpu_seconds']:.2f} s CPU, "
         f"{build['peak_mib']:.0f} MiB; phases {result['phases']}; "
         f"{check['values_differing']} of {check['values_compared']} values differ",
+        flush=True,
+    )
+    append_week(work / "data.csv")
+    refresh = measured(steps, work)
+    refreshed = _result(refresh, "refresh")
+    newer = refreshed["week_ending"] > result["week_ending"]
+    if refreshed["load_modes"] != ["incremental"] or not newer:
+        raise RuntimeError(f"the refresh did not load the new week incrementally: {refreshed}")
+    share = refresh["wall_seconds"] / build["wall_seconds"]
+    print(
+        f"  refresh (a week appended) {refresh['wall_seconds']:.2f} s wall "
+        f"= {share:.0%} of the build, {refresh['cpu_seconds']:.2f} s CPU, "
+        f"{refresh['peak_mib']:.0f} MiB; phases {refreshed['phases']}",
         flush=True,
     )
     return {
@@ -252,8 +264,31 @@ def one_build(base: Path, work: Path, metrics: int) -> dict[str, Any]:
         "values_written": result["values_written"],
         "week_ending": result["week_ending"],
         "agreement": check,
+        "refresh": {key: value for key, value in refresh.items() if key != "out"},
+        "refresh_phases": refreshed["phases"],
+        "refresh_share_of_build": round(share, 3),
         "load_average": os.getloadavg(),
     }
+
+
+def _result(run: dict[str, Any], what: str) -> dict[str, Any]:
+    lines = [line for line in run["out"].splitlines() if line.startswith("RESULT ")]
+    result: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
+    if not result.get("ok"):
+        raise RuntimeError(f"the {what} failed: {result.get('error')}")
+    return result
+
+
+def append_week(csv_path: Path) -> None:
+    """The weekly refresh's new data: seven more days at the end of data.csv (the last
+    week's values again, dated a week later), as a wbr-app user adds rows."""
+    last_week = csv_path.read_text(encoding="utf-8").splitlines()[-7:]
+    added = []
+    for line in last_week:
+        day, rest = line.split(",", 1)
+        added.append(f"{date.fromisoformat(day) + timedelta(days=7)},{rest}\n")
+    with csv_path.open("a", encoding="utf-8") as handle:
+        handle.writelines(added)
 
 
 def main() -> None:
@@ -278,11 +313,17 @@ def main() -> None:
         key: statistics.median(run["build"][key] for run in runs)
         for key in ("wall_seconds", "cpu_seconds", "peak_mib")
     }
+    summary["refresh_wall_seconds"] = statistics.median(r["refresh"]["wall_seconds"] for r in runs)
+    summary["refresh_share_of_build"] = statistics.median(r["refresh_share_of_build"] for r in runs)
     print(
         f"median of {len(runs)}: {summary['wall_seconds']:.2f} s wall, "
         f"{summary['cpu_seconds']:.2f} s CPU, {summary['peak_mib']:.0f} MiB peak "
         f"(reference: {REFERENCE['seconds']} s, {REFERENCE['peak_mib']} MiB; targets "
         f"{REFERENCE['seconds'] / 2} s, {REFERENCE['peak_mib'] * 2} MiB)"
+    )
+    print(
+        f"refresh after a week appended: {summary['refresh_wall_seconds']:.2f} s wall, "
+        f"{summary['refresh_share_of_build']:.0%} of the build (target: at most 10 %)"
     )
     if args.out:
         results = {
