@@ -24,8 +24,8 @@ from wbr.store.dialect import bulk_insert
 from wbr.store.schema import metric_values
 
 # About 25 metrics of three years (~1,000 periods each); a weekly refresh's few new
-# periods per metric fit all 300 metrics in one batch. 100,000 rows measured no faster
-# and held 10 MB more at the build's peak.
+# periods per metric fit all 300 metrics in one batch. With 100,000 the 300 x 3 years
+# build was no faster and peaked 7-11 MB higher (two runs; this machine's noise is large).
 BATCH_ROWS = 25_000
 # Names per DELETE: well under every database's limit on bound parameters (SQLite's
 # was 999 before 3.32).
