@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
@@ -34,14 +35,21 @@ class StoreDeckSource:
         return [day for day in stored_week_endings(self._engine) if day.weekday() == weekday]
 
     def deck(self, week_ending: date | None) -> Deck:
-        return self.checked_deck(week_ending)[0]
+        return replace(self.checked_deck(week_ending)[0], freshness=self.freshness())
 
     def checked_deck(self, week_ending: date | None) -> tuple[Deck, list[str]]:
-        """The deck, and what it had to leave out (empty: nothing, it is complete)."""
+        """The deck without its freshness line (the cache that keeps decks reads that line
+        apart: `freshness`), and what it had to leave out (empty: nothing, it is complete)."""
         problems: list[str] = []
         kept = self._on_demand.catch_up(self._engine)
         deck = build_deck(
-            self._engine, self._registry, week_ending, self._raw_engine, problems, kept
+            self._engine,
+            self._registry,
+            week_ending,
+            self._raw_engine,
+            problems,
+            kept,
+            with_freshness=False,
         )
         return deck, problems
 

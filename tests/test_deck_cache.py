@@ -101,6 +101,11 @@ def test_a_refresh_run_moves_only_the_freshness_line(store: tuple[Engine, Regist
     # The line moved twice; the deck under it was never built again.
     assert cached.content_deck(week, cached.version()) is built
     assert replace(done, freshness=None) == replace(running, freshness=None)
+    # A deck kept is built without the line (its queries would be thrown away); a deck
+    # asked of the store directly has it.
+    later = CachedDeckSource(StoreDeckSource(engine, project), engine)
+    assert later.content_deck(week, later.version()).freshness is None
+    assert StoreDeckSource(engine, project).deck(week).freshness == done.freshness
 
 
 class CountingSource:

@@ -191,6 +191,7 @@ def build_deck(
     raw_engine: Engine | Callable[[], Engine] | None = None,
     problems: list[str] | None = None,
     kept: KeptValues | None = None,
+    with_freshness: bool = True,
 ) -> Deck:
     """The deck for `week_ending` (default: the latest complete week) from stored values.
 
@@ -199,6 +200,8 @@ def build_deck(
     be a function that makes the engine, called only when such a value is needed.
     What the deck had to leave out (N/A instead of a value) is added to `problems`.
     `kept`: such values a server computed for earlier decks (`wbr.deck.on_demand`).
+    `with_freshness=False` leaves out the freshness line (three queries): a server
+    keeps decks and reads that line apart, since it changes with every refresh run.
     """
     week_ending = resolve_week(engine, registry, week_ending)
     fy_end = registry.project.fiscal_year_end_month
@@ -240,7 +243,7 @@ def build_deck(
         currency_symbol=registry.project.currency_symbol,
         generated_at=_computed_at(engine),
         sections=sections,
-        freshness=deck_freshness(engine, registry, datetime.now(UTC)),
+        freshness=deck_freshness(engine, registry, datetime.now(UTC)) if with_freshness else None,
     )
 
 
