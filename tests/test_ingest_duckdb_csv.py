@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from ingest_support import write_project
 
 from wbr.errors import LoadError
-from wbr.ingest import ingest
+from wbr.ingest import file_marks, ingest
 from wbr.ingest.file_marks import MARKS_TABLE
 from wbr.ingest.report import LoadReport
 from wbr.registry.loader import load_registry
@@ -235,4 +235,33 @@ def test_a_full_load_sets_duckdbs_row_order_setting_back(tmp_path: Path, bad_row
     assert report.rows == 2999 + bad_row and duck.marked() is not bad_row
     got = duck.rows()
     assert [row[0] for row in got] == list(range(1, 3000 + bad_row))  # every row, any order
+    duck.close()
+
+
+@pytest.mark.parametrize("first_load", [True, False], ids=["whole-file", "appended-tail"])
+def test_rows_written_while_the_file_is_read_are_loaded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_load: bool
+) -> None:
+    """An exporter appends rows just after the load measured the file: they must end up in
+    the table once, whether this load or the next reads them."""
+    duck = Project(tmp_path, SOURCE, "duckdb")
+    write_csv(tmp_path, 1, 3000)
+    if not first_load:
+        duck.load()
+        write_csv(tmp_path, 3000, 3100, mode="a")
+    measure = file_marks.measure
+
+    def measured_then_written(path: Path, declared: Any) -> file_marks.FileMark:
+        mark = measure(path, declared)
+        write_csv(tmp_path, 5000, 5050, mode="a")  # during this load
+        return mark
+
+    monkeypatch.setattr(file_marks, "measure", measured_then_written)
+    duck.load()
+    monkeypatch.setattr(file_marks, "measure", measure)
+    write_csv(tmp_path, 6000, 6010, mode="a")  # before the next load
+    duck.load()
+    ids = [row[0] for row in duck.rows()]
+    expected = [*range(1, 3000 if first_load else 3100), *range(5000, 5050), *range(6000, 6010)]
+    assert ids == expected  # each row once
     duck.close()

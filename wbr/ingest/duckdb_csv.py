@@ -107,7 +107,7 @@ def load(
     schema = _schema(connector, header, plan, where, name, source, offset)
     if schema is None:
         return None
-    with _rows_from(path, offset) as rows_path:
+    with _rows_from(path, offset, mark.size) as rows_path:
         reader = _reader(connection, rows_path, header, schema, source)
         checked = _checked_values(connection, schema, source)
         outcome = writes.write(
@@ -115,7 +115,11 @@ def load(
         )
     if outcome is None:
         return None
-    file_marks.write_mark(connection, name, mark)
+    # DuckDB reads a whole file to its end. If an exporter wrote to it meanwhile, rows past
+    # the measured size may be in the table now: keep no mark, so the next load reads the
+    # file whole instead of appending those rows a second time.
+    grew = offset is None and path.stat().st_size != mark.size
+    file_marks.write_mark(connection, name, None if grew else mark)
     return outcome
 
 
@@ -220,15 +224,16 @@ def _schema(
 
 
 @contextlib.contextmanager
-def _rows_from(path: Path, offset: int | None) -> Iterator[Path]:
-    """The file itself, or a temporary file of its header line and the bytes from `offset`."""
+def _rows_from(path: Path, offset: int | None, size: int) -> Iterator[Path]:
+    """The file itself, or a temporary file of its header line and the bytes from `offset`
+    to the measured `size` (rows written after it was measured are the next load's)."""
     if offset is None:
         yield path
         return
     with path.open("rb") as handle:
         first_line = handle.readline()
         handle.seek(offset)
-        tail = handle.read()
+        tail = handle.read(max(0, size - offset))
     descriptor, name = tempfile.mkstemp(suffix=".csv", prefix="wbr-tail-")
     try:
         with os.fdopen(descriptor, "wb") as out:
