@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import small_project as shop
+import sqlalchemy as sa
 from ingest_support import metric_value_rows
 from ruamel.yaml import YAML
 
@@ -17,6 +18,7 @@ from wbr.compute.run import compute
 from wbr.deck.build import build_deck
 from wbr.export import deck_to_dict
 from wbr.ingest import ingest
+from wbr.store.schema import metric_series
 from wbr.workspace import Workspace, open_workspace
 
 NEXT_WEEK = [shop.LAST_DAY + timedelta(days=n) for n in range(1, 8)]  # 17-23 March 2024
@@ -24,6 +26,18 @@ NEXT_WEEK = [shop.LAST_DAY + timedelta(days=n) for n in range(1, 8)]  # 17-23 Ma
 
 def stored(workspace: Workspace) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     return metric_value_rows(workspace.engine, computed_at=True)
+
+
+def saved_state(workspace: Workspace) -> dict[str, tuple[Any, ...]]:
+    """Each metric's saved daily arrays and definition, and when they were written."""
+    columns = [column for column in metric_series.c if column.name != "metric"]
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(sa.select(metric_series.c.metric, *columns)).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def without_time(state: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    return {metric: values[:-1] for metric, values in state.items()}  # updated_at is last
 
 
 @pytest.fixture
@@ -91,18 +105,21 @@ def test_refresh_equals_a_full_computation(workspace: Workspace) -> None:
     compute(workspace.engine, workspace.registry)
     refreshed = deck_to_dict(build_deck(workspace.engine, workspace.registry))
     incremental_rows = {k: v[:2] for k, v in stored(workspace).items()}
+    incremental_state = without_time(saved_state(workspace))
     compute(workspace.engine, workspace.registry, full=True)
     full = deck_to_dict(build_deck(workspace.engine, workspace.registry))
     assert {k: v[:2] for k, v in stored(workspace).items()} == incremental_rows
+    assert without_time(saved_state(workspace)) == incremental_state
     refreshed.pop("generated_at"), full.pop("generated_at")
     assert refreshed == full
 
 
 def test_nothing_changed_writes_nothing(workspace: Workspace) -> None:
-    before = stored(workspace)
+    before, state = stored(workspace), saved_state(workspace)
     report = compute(workspace.engine, workspace.registry)
     assert report.rows_written == 0
     assert stored(workspace) == before
+    assert saved_state(workspace) == state  # not even the daily arrays were written again
 
 
 def test_an_edited_definition_recomputes_that_metric(workspace: Workspace) -> None:
@@ -145,13 +162,15 @@ def test_a_reload_that_changes_nothing_rewrites_no_value(workspace: Workspace) -
 
 
 def test_a_reload_rewrites_only_the_metrics_whose_values_changed(workspace: Workspace) -> None:
-    before = stored(workspace)
+    before, state_before = stored(workspace), saved_state(workspace)
     rewrite_traffic(workspace.base_dir, {"clicks": 40})  # the last day had 40 clicks, not 12
     ingest(workspace.engine, workspace.registry, workspace.base_dir)
     report = compute(workspace.engine, workspace.registry)
     after = stored(workspace)
     changed = {key[0] for key in after if after[key] != before.get(key)}
     assert changed == {"clicks", "ctr"}  # impressions, from the same file, came out the same
+    resaved = {m for m, row in saved_state(workspace).items() if row != state_before[m]}
+    assert resaved == {"clicks"}  # the one metric whose daily arrays changed (ctr has none)
     assert report.metrics == 2
     # The week, the month and year to date… ending that day: the periods that hold it.
     assert report.changed_periods is not None

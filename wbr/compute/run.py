@@ -321,7 +321,7 @@ def _compute(
     if removed.rowcount:  # a metric taken out of the registry changed too, in every period
         touched += 1
         everywhere = True
-    save_stored(conn, definitions, series)
+    save_stored(conn, definitions, series, None if full else stored)
     report = ComputeReport(
         touched,
         len(periods),

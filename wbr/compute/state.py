@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -92,18 +93,41 @@ def load_stored(conn: Connection) -> dict[str, StoredMetric]:
 
 
 def save_stored(
-    conn: Connection, definitions: dict[str, str], series: dict[str, DailySeries]
+    conn: Connection,
+    definitions: dict[str, str],
+    series: dict[str, DailySeries],
+    before: Mapping[str, StoredMetric] | None,
 ) -> None:
-    """Replace the saved state with this computation's."""
+    """Bring the saved state to this computation's.
+
+    `before`: the state this computation started from, or None when it was not read (a
+    full computation): then every row is replaced. Otherwise only the metrics whose
+    definition or daily arrays changed are written, and those no longer defined
+    removed: the arrays are ~27 KB a metric over three years, and rewriting all of them
+    cost 8 MB of writes at 300 metrics on every computation, one that changed nothing
+    included.
+    """
+    if before is None:
+        conn.execute(metric_series.delete())
+        changed = list(definitions)
+    else:
+        changed = [
+            name
+            for name, definition in definitions.items()
+            if not _same_state(before.get(name), definition, series.get(name))
+        ]
+        stale = [name for name in before if name not in definitions] + changed
+        for start in range(0, len(stale), _NAMES_PER_STATEMENT):
+            names = stale[start : start + _NAMES_PER_STATEMENT]
+            conn.execute(metric_series.delete().where(metric_series.c.metric.in_(names)))
     now = datetime.now(UTC)
-    conn.execute(metric_series.delete())
     rows = []
-    for name, definition in definitions.items():
+    for name in changed:
         daily = series.get(name)
         rows.append(
             {
                 "metric": name,
-                "definition": definition,
+                "definition": definitions[name],
                 "first_day": daily.first_day if daily is not None else None,
                 "present": daily.present.astype(np.bool_).tobytes() if daily else None,
                 "sums": daily.sums.astype(np.float64).tobytes() if daily else None,
@@ -114,6 +138,30 @@ def save_stored(
         )
     if rows:
         conn.execute(metric_series.insert(), rows)
+
+
+_NAMES_PER_STATEMENT = 500  # bound parameters per DELETE, under every database's limit
+
+
+def _same_state(stored: StoredMetric | None, definition: str, daily: DailySeries | None) -> bool:
+    """Whether the saved row already holds this definition and these daily arrays."""
+    if stored is None or stored.definition != definition:
+        return False
+    old = stored.series
+    if old is None or daily is None:
+        return old is None and daily is None
+    return (
+        old.first_day == daily.first_day
+        and np.array_equal(old.present, daily.present.astype(np.bool_))
+        and all(
+            np.array_equal(a, b.astype(np.float64), equal_nan=True)
+            for a, b in (
+                (old.sums, daily.sums),
+                (old.counts, daily.counts),
+                (old.extremes, daily.extremes),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
