@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from wbr.compute.daily import DailySeries
 from wbr.ingest.runs import FAILED, RUNNING, SUCCEEDED, shown_status
 from wbr.registry.models import Metric, Registry
+from wbr.store.dialect import in_lists
 from wbr.store.raw import raw_table_name
 from wbr.store.schema import compute_runs, load_runs, metric_series
 
@@ -117,8 +118,7 @@ def save_stored(
             if not _same_state(before.get(name), definition, series.get(name))
         ]
         stale = [name for name in before if name not in definitions] + changed
-        for start in range(0, len(stale), _NAMES_PER_STATEMENT):
-            names = stale[start : start + _NAMES_PER_STATEMENT]
+        for names in in_lists(stale):
             conn.execute(metric_series.delete().where(metric_series.c.metric.in_(names)))
     now = datetime.now(UTC)
     rows = []
@@ -138,9 +138,6 @@ def save_stored(
         )
     if rows:
         conn.execute(metric_series.insert(), rows)
-
-
-_NAMES_PER_STATEMENT = 500  # bound parameters per DELETE, under every database's limit
 
 
 def _same_state(stored: StoredMetric | None, definition: str, daily: DailySeries | None) -> bool:

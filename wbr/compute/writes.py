@@ -20,16 +20,13 @@ from sqlalchemy.engine import Connection
 
 from wbr.calendar import Grain
 from wbr.compute.state import Change, Everything
-from wbr.store.dialect import bulk_insert
+from wbr.store.dialect import bulk_insert, in_lists
 from wbr.store.schema import metric_values
 
 # About 25 metrics of three years (~1,000 periods each); a weekly refresh's few new
 # periods per metric fit all 300 metrics in one batch. With 100,000 the 300 x 3 years
 # build was no faster and peaked 7-11 MB higher (two runs; this machine's noise is large).
 BATCH_ROWS = 25_000
-# Names per DELETE: well under every database's limit on bound parameters (SQLite's
-# was 999 before 3.32).
-NAMES_PER_DELETE = 500
 
 
 class ValueWriter:
@@ -56,8 +53,8 @@ class ValueWriter:
 
     def flush(self) -> None:
         for change, metrics in self._replacing.items():
-            for start in range(0, len(metrics), NAMES_PER_DELETE):
-                _delete(self._conn, metrics[start : start + NAMES_PER_DELETE], change)
+            for names in in_lists(metrics):
+                _delete(self._conn, names, change)
         # The driver's own bulk path (executemany of tuples, COPY on PostgreSQL):
         # per-row dictionaries cost seconds.
         bulk_insert(self._conn, metric_values, self._rows)
@@ -66,7 +63,7 @@ class ValueWriter:
         self._replacing = defaultdict(list)
 
 
-def _delete(conn: Connection, metrics: list[str], change: Change) -> None:
+def _delete(conn: Connection, metrics: Sequence[str], change: Change) -> None:
     """The stored values a change replaces, for several metrics at once."""
     table = metric_values.c
     if isinstance(change, Everything):

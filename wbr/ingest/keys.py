@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Table, and_, delete, func, select
 
 from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import SourceBase
+from wbr.store.dialect import in_lists
 from wbr.store.raw import ROW_COLUMN, Schema, table_for
 
 if TYPE_CHECKING:
@@ -109,8 +110,7 @@ def take_rows(
     """Remove rows from the temporary table by row number; return their values."""
     wanted = sorted(set(numbers))
     taken: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for chunk in in_lists(wanted):
         condition = table.c[ROW_COLUMN].in_(chunk)
         for row in connection.execute(select(table).where(condition)).mappings():
             values = dict(row)

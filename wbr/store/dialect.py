@@ -6,11 +6,13 @@ Keep this module tiny: everything else in the store is dialect-neutral Core.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, insert, text
+
+T = TypeVar("T")
 
 
 def is_sqlite(bind: Engine | Connection) -> bool:
@@ -81,6 +83,17 @@ def bulk_insert(connection: Connection, table: Table, rows: Iterable[Sequence[An
         batch = [dict(zip(names, row, strict=True)) for row in rows]
         if batch:
             connection.execute(insert(table), batch)
+
+
+# Values bound in one IN list: well under every database's limit on parameters per
+# statement (SQLite's was 999 before 3.32).
+VALUES_PER_IN_LIST = 500
+
+
+def in_lists(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`values` in slices short enough to bind as one IN list each."""
+    for start in range(0, len(values), VALUES_PER_IN_LIST):
+        yield values[start : start + VALUES_PER_IN_LIST]
 
 
 def is_spark(bind: Engine | Connection) -> bool:
