@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report import compile_bytecode, machine
+from report import compile_bytecode, machine, speed_probe
 
 HERE = Path(__file__).parent
 DEFAULT_DATA_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "wbr-perf"
@@ -307,8 +307,11 @@ def main() -> None:
     base = dataset(args.data_dir, args.metrics, args.seed)
     runs = []
     for n in range(args.repeat):
-        print(f"run {n + 1} of {args.repeat} (load average {os.getloadavg()[0]:.1f})", flush=True)
-        runs.append(one_build(base, args.data_dir / f"work-daily-{args.metrics}", args.metrics))
+        probe = speed_probe()
+        load = os.getloadavg()[0]
+        print(f"run {n + 1} of {args.repeat} (load {load:.1f}, speed probe {probe} s)", flush=True)
+        run = one_build(base, args.data_dir / f"work-daily-{args.metrics}", args.metrics)
+        runs.append({"speed_probe_s": probe, **run})
     summary = {
         key: statistics.median(run["build"][key] for run in runs)
         for key in ("wall_seconds", "cpu_seconds", "peak_mib")

@@ -9,6 +9,7 @@ import platform
 import resource
 import sqlite3
 import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,23 @@ def code() -> dict[str, Any]:
     }
 
 
+def speed_probe() -> float:
+    """Seconds of a fixed pure-Python workload, best of five: this machine's speed now.
+
+    Its speed moves by up to ±30 % from minute to minute at the same load (another
+    tenant's work), so a figure taken at another time is only comparable once scaled
+    by the probes taken beside each; a ratio within one run needs no scaling.
+    """
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number % 7
+        best = min(best, time.perf_counter() - start)
+    return round(best, 4)
+
+
 def machine() -> dict[str, Any]:
     memory = None
     with contextlib.suppress(OSError):
@@ -94,9 +112,20 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "code": code(),
+        "speed_probe_s": speed_probe(),
         "versions": {
             name: _version(name)
-            for name in ("pandas", "numpy", "sqlalchemy", "duckdb", "duckdb-engine", "psycopg")
+            # pyarrow: pandas 3 imports it whenever it is installed (~65 MiB resident),
+            # so a venv with the `test` or `parquet` extra peaks higher than a plain install.
+            for name in (
+                "pandas",
+                "numpy",
+                "pyarrow",
+                "sqlalchemy",
+                "duckdb",
+                "duckdb-engine",
+                "psycopg",
+            )
         },
     }
 

@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report import compile_bytecode
+from report import compile_bytecode, speed_probe
 
 COMMANDS = {
     "wbr --help": ["--help"],
@@ -60,7 +60,8 @@ def main() -> None:
     if (folder / "store.db").is_file():  # run.py's layout; else wbr's default, .wbr/
         env["WBR_DATABASE_URL"] = f"sqlite:///{folder / 'store.db'}"
         env["WBR_RAW_DATABASE_URL"] = f"duckdb:///{folder / 'raw.duckdb'}"
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"speed_probe_s": speed_probe()}
+    print(f"speed probe {results['speed_probe_s']} s (see report.speed_probe)", flush=True)
     for name, command in COMMANDS.items():
         run_once(wbr, command, folder, env)  # warm the file cache
         timings = [run_once(wbr, command, folder, env) for _ in range(args.repeat)]
