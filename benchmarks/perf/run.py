@@ -13,7 +13,9 @@ For each size: generate the data (cached in --data-dir), then measure
   pandas        read the CSV, the same weekly and monthly values in plain pandas
   wbr refresh   one new week appended to the CSV; ingest (incremental) + compute + JSON
 and check that the floor and pandas agree with wbr's stored values for one week
-and one month. Prints seconds, peak RSS and ratios; writes everything to --out.
+and one month. With --detect, build and refresh also flag anomalies after compute,
+as the weekly job `wbr refresh` does (the reference app detects nothing). Prints
+seconds, peak RSS and ratios; writes everything to --out.
 See docs/performance.md for the results and how to read them.
 """
 
@@ -254,7 +256,10 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
     steps: dict[str, Any] = {}
     print(f"{rows:,} rows × {args.metrics} metrics on {args.store}", flush=True)
     with Store(args.store, folder) as store:
-        steps["wbr build"] = run_step("pipeline", folder, store, timeout)
+        # With --detect both pipelines also flag anomalies, as the weekly job `wbr refresh`
+        # does; without, they match the reference app, which detects nothing.
+        detect = {"detect": 1} if args.detect else {}
+        steps["wbr build"] = run_step("pipeline", folder, store, timeout, **detect)
         built = steps["wbr build"].get("ok", False)
         if built:
             steps["wbr deck"] = run_step("deck", folder, store, timeout, repeat=args.repeat)
@@ -273,7 +278,7 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
                 if "values" in result:
                     result["agreement"] = agreement(wbr_values, result.pop("values"))
             _, appended = append_week(folder / "orders.csv", rows, args.seed)
-            steps["wbr refresh"] = run_step("pipeline", folder, store, timeout)
+            steps["wbr refresh"] = run_step("pipeline", folder, store, timeout, **detect)
             steps["wbr refresh"]["rows_appended"] = appended
     for result in steps.values():
         result.pop("values", None)
@@ -300,6 +305,11 @@ def main() -> None:
         "--skip-sql-floor", action="store_true", help="skip the floor on the store (slow on SQLite)"
     )
     parser.add_argument("--skip-pandas", action="store_true", help="skip plain pandas")
+    parser.add_argument(
+        "--detect",
+        action="store_true",
+        help="build and refresh also detect anomalies, as `wbr refresh` does",
+    )
     parser.add_argument("--repeat", type=int, default=7, help="deck builds; the median counts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)

@@ -45,7 +45,8 @@ class Clock:
 
 
 def pipeline(args: argparse.Namespace) -> Result:
-    """ingest (full on an empty store, incremental after) + compute + the deck's JSON."""
+    """ingest (full on an empty store, incremental after) + compute + the deck's JSON;
+    with --detect also anomaly detection after compute, as `wbr refresh` runs it."""
     from wbr.compute.run import compute
     from wbr.deck.build import build_deck
     from wbr.export import write_deck_json
@@ -60,6 +61,11 @@ def pipeline(args: argparse.Namespace) -> Result:
     clock.lap("ingest")
     report = compute(workspace.engine, workspace.registry, raw_engine=raw)
     clock.lap("compute")
+    if args.detect:
+        from wbr.anomalies import detect_project
+
+        detect_project(workspace.engine, workspace.registry, raw)
+        clock.lap("detect")
     deck = build_deck(workspace.engine, workspace.registry, raw_engine=raw)
     write_deck_json(deck, args.folder / "deck.json")
     clock.lap("deck")
@@ -203,6 +209,7 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="the store's SQLAlchemy URL")
     parser.add_argument("--raw-url", default=None, help="the raw tables' store, if separate")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--detect", type=int, default=0, help="1: pipeline also detects")
     parser.add_argument("--week", default="", help="week-ending date whose values to report")
     parser.add_argument("--month", default="", help="month (YYYY-MM) whose values to report")
     args = parser.parse_args()
