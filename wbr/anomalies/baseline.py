@@ -104,7 +104,8 @@ class _Lane:
     """The history of one class of comparable periods (all weeks; or one weekday)."""
 
     usable: list[int] = field(default_factory=list)  # baseline candidates, oldest first
-    # Out-of-sample errors of unflagged periods, per baseline length tried.
+    # Sizes (|error|) of the out-of-sample errors of unflagged periods, per baseline
+    # length tried: only their sizes are ever used, so they are stored as sizes.
     errors: dict[int, list[float]] = field(default_factory=dict)
     level_start: int = 0  # a new level restarts the baseline here
     recent: list[tuple[int, float]] = field(default_factory=list)  # (period, sign or 0)
@@ -156,13 +157,19 @@ def _floor(params: ScoringParams, level: float) -> float:
     return floor
 
 
-def _moving_ranges(values: list[float], ids: list[int], level_start: int) -> list[float]:
-    """|differences| of consecutive values, leaving out the jump onto a new level."""
-    return [
-        abs(values[i] - values[i - 1])
-        for i in range(1, len(ids))
-        if not ids[i - 1] < level_start <= ids[i]
-    ]
+def _moving_ranges(ids: list[int], values: list[float], level_start: int) -> list[float]:
+    """|differences| of consecutive known values of periods `ids` (NaN: not known),
+    leaving out the jump onto a new level."""
+    ranges: list[float] = []
+    before, previous = -1, math.nan
+    for j in ids:
+        value = values[j]
+        if value != value:  # NaN; math.isnan costs a call per period here
+            continue
+        if before >= 0 and not before < level_start <= j:
+            ranges.append(abs(value - previous))
+        before, previous = j, value
+    return ranges
 
 
 def _median(values: list[float]) -> float:
@@ -214,9 +221,9 @@ class SequentialScorer:
             for short in self.params.short_windows:
                 if short < len(recent):
                     levels[short] = _median([deseasoned[j] for j in recent[-short:]])
-            key = self._best_baseline(lane, levels)
+            key, key_error = self._best_baseline(lane, levels)
             level, size = levels[key], key or len(recent)
-            width = self.params.z * self._sigma(lane, deseasoned, level, key, size)
+            width = self.params.z * self._sigma(lane, deseasoned, level, key, size, key_error)
             centre = level + offsets[t]
             self.expected[t], self.half_width[t] = centre, width
             self.baseline_size[t] = size
@@ -225,7 +232,7 @@ class SequentialScorer:
                 lane.note(t, 0.0, usable[t])
                 if usable[t]:
                     for tried, other in levels.items():
-                        lane.errors.setdefault(tried, []).append(deseasoned[t] - other)
+                        lane.errors.setdefault(tried, []).append(abs(deseasoned[t] - other))
                 continue
             self.fired[t] = True
             lane.note(t, math.copysign(1.0, deviation), usable[t])
@@ -247,37 +254,47 @@ class SequentialScorer:
         jump = abs(_median(points) - level)
         return max(points) - min(points) <= max(width, SETTLED_SPREAD * jump)
 
-    def _best_baseline(self, lane: _Lane, levels: dict[int, float]) -> int:
+    def _best_baseline(self, lane: _Lane, levels: dict[int, float]) -> tuple[int, float | None]:
         """The baseline whose recent forecasts erred least; the full one until that is known.
 
         A short baseline must beat the full one by a margin: on a steady metric the
         two err alike, and the full median is the one a single odd week cannot move.
+        Also returns the chosen baseline's median error size when it was measured
+        here (None otherwise), so that `_sigma` need not measure it again.
         """
-        best, best_error = FULL, math.inf
+        best, best_error, best_median = FULL, math.inf, None
         for key in levels:
             errors = lane.errors.get(key, [])
             if len(errors) < MIN_ERRORS_TO_CHOOSE:
-                return FULL
-            error = _median([abs(e) for e in errors[-NOISE_WINDOW:]])
-            if key != FULL:
-                error /= SHORT_WINDOW_MARGIN
+                return FULL, None
+            median = _median(errors[-NOISE_WINDOW:])
+            error = median if key == FULL else median / SHORT_WINDOW_MARGIN
             if error < best_error:
-                best, best_error = key, error
-        return best
+                best, best_error, best_median = key, error, median
+        return best, best_median
 
     def _sigma(
-        self, lane: _Lane, deseasoned: list[float], level: float, key: int, size: int
+        self,
+        lane: _Lane,
+        deseasoned: list[float],
+        level: float,
+        key: int,
+        size: int,
+        key_error: float | None = None,
     ) -> float:
-        """Noise of a forecast from `size` baseline values: moving ranges or past errors."""
-        ids = [j for j in lane.usable[-NOISE_WINDOW:] if not math.isnan(deseasoned[j])]
-        ranges = _moving_ranges([deseasoned[j] for j in ids], ids, lane.level_start)
+        """Noise of a forecast from `size` baseline values: moving ranges or past errors.
+
+        `key_error`: the median size of the baseline's last errors, if already known.
+        """
+        ranges = _moving_ranges(lane.usable[-NOISE_WINDOW:], deseasoned, lane.level_start)
         sigma = _median(ranges) * MEDIAN_MOVING_RANGE_TO_SIGMA if ranges else 0.0
         sigma *= math.sqrt(1 + _level_variance(size))
         sigma *= small_sample_factor(SMALL_SAMPLE_Z, max(len(ranges), 1))
         own = lane.errors.get(key, [])
         if len(own) >= MIN_ERRORS:
-            errors = [abs(error) for error in own[-NOISE_WINDOW:]]
-            from_errors = _median(errors) * MEDIAN_ABS_TO_SIGMA
+            errors = own[-NOISE_WINDOW:]
+            median = _median(errors) if key_error is None else key_error
+            from_errors = median * MEDIAN_ABS_TO_SIGMA
             sigma = max(sigma, from_errors * small_sample_factor(SMALL_SAMPLE_Z, len(errors)))
         return max(sigma, _floor(self.params, level), TINY)
 
