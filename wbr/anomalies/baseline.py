@@ -24,6 +24,7 @@ its weeks stay flagged and the usual level stays the baseline.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from dataclasses import dataclass, field
@@ -127,6 +128,14 @@ class _Lane:
                 return flagged
         return None
 
+    def copy(self) -> _Lane:
+        return _Lane(
+            list(self.usable),
+            {key: list(errors) for key, errors in self.errors.items()},
+            self.level_start,
+            list(self.recent),
+        )
+
     def accept_new_level(self, flagged: list[int], usable: Bools) -> None:
         self.level_start = flagged[0]
         self.usable = [j for j in self.usable if j < flagged[0]]
@@ -198,6 +207,16 @@ class SequentialScorer:
         # Where a new level was accepted: the period that started it, else -1.
         self.shift_at = np.full(n, -1, dtype=np.int64)
         self._lanes = [_Lane() for _ in range(params.step)]
+
+    def fork(self) -> SequentialScorer:
+        """An independent scorer in this one's state: periods scored so far, and each
+        lane's history. Two runs that agree up to a period share the work up to it."""
+        other = copy.copy(self)
+        other.expected, other.half_width = self.expected.copy(), self.half_width.copy()
+        other.fired, other.baseline_size = self.fired.copy(), self.baseline_size.copy()
+        other.shift_at = self.shift_at.copy()
+        other._lanes = [lane.copy() for lane in self._lanes]
+        return other
 
     def score(self, start: int, end: int, season: Floats, scorable: bool = True) -> None:
         """Score periods [start, end) with `season` (NaN: no pattern known for a period)."""

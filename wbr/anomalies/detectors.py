@@ -133,6 +133,26 @@ def is_sparse(values: Floats) -> bool:
     return bool(np.mean(finite == 0) >= SPARSE_ZERO_SHARE or np.median(finite) < SPARSE_MEDIAN)
 
 
+def _scorer(
+    series: SeriesInput, settings: AnomalySettings, seasonal: bool
+) -> tuple[Floats, bool, SequentialScorer]:
+    """The series on its scale (log for positive values), whether it is log, and a scorer."""
+    values, cadence = series.values, series.cadence
+    log = _uses_log(values) and not (seasonal is False and is_sparse(values))
+    x = np.log(values) if log else values.copy()
+    params = ScoringParams(
+        window=settings.baseline_weeks,
+        step=1 if seasonal else cadence.step,
+        z=cadence.z / settings.sensitivity,
+        counts=series.counts,
+        log=log,
+        relative_noise_floor=RELATIVE_NOISE_FLOOR,
+        new_level_window=cadence.new_level[1],
+        new_level_flags=cadence.new_level[0],
+    )
+    return x, log, SequentialScorer(x, ~series.known, params)
+
+
 def _run(
     series: SeriesInput,
     settings: AnomalySettings,
@@ -147,26 +167,28 @@ def _run(
     a pattern removed, consecutive periods are comparable (for days: yesterday,
     weekday-adjusted); days before a weekday pattern is known are not scored.
     """
-    values, cadence = series.values, series.cadence
-    n = len(values)
-    log = _uses_log(values) and not (seasonal is False and is_sparse(values))
-    x = np.log(values) if log else values.copy()
-    step = 1 if seasonal else cadence.step
-    params = ScoringParams(
-        window=settings.baseline_weeks,
-        step=step,
-        z=cadence.z / settings.sensitivity,
-        counts=series.counts,
-        log=log,
-        relative_noise_floor=RELATIVE_NOISE_FLOOR,
-        new_level_window=cadence.new_level[1],
-        new_level_flags=cadence.new_level[0],
-    )
-    scorer = SequentialScorer(x, ~series.known, params)
+    x, log, scorer = _scorer(series, settings, seasonal)
+    cadence, n = series.cadence, len(x)
+    starts = block_starts(x, cadence.season) if seasonal else []
+    scorable = scorer.params.step == cadence.step
+    scorer.score(0, starts[0] if starts else n, np.zeros(n), scorable=scorable)
+    return _seasons(series, settings, x, log, scorer, starts, min_strength, first_min_strength)
+
+
+def _seasons(
+    series: SeriesInput,
+    settings: AnomalySettings,
+    x: Floats,
+    log: bool,
+    scorer: SequentialScorer,
+    starts: list[int],
+    min_strength: float,
+    first_min_strength: float,
+) -> Estimates:
+    """Score each season from `starts` on, with last year's pattern where it earned it."""
+    cadence, n = series.cadence, len(x)
     names: list[DetectorName] = [DetectorName.ROBUST] * n
     zeros = np.zeros(n)
-    starts = block_starts(x, cadence.season) if seasonal else []
-    scorer.score(0, starts[0] if starts else n, zeros, scorable=step == cadence.step)
     for start in starts:
         end = min(start + cadence.season, n)
         history = cleaned_history(
@@ -190,6 +212,28 @@ def _run(
         else:
             scorer.score(start, end, zeros)
     return _estimates(x, log, scorer, names)
+
+
+def _robust_and_seasonal(
+    series: SeriesInput, settings: AnomalySettings
+) -> tuple[Estimates, Estimates]:
+    """`auto`'s two runs of a weekly series: robust, and seasonal as `auto` allows it.
+
+    With one period between comparable weeks, both compare consecutive weeks on the
+    same scale, so until the first season with a pattern (two years) they are one
+    computation: it is done once, and each run goes on from a copy of its state.
+    """
+    x, log, robust = _scorer(series, settings, seasonal=False)
+    n = len(x)
+    starts = block_starts(x, series.cadence.season)
+    robust.score(0, starts[0] if starts else n, np.zeros(n))
+    seasonal = robust.fork()
+    if starts:
+        robust.score(starts[0], n, np.zeros(n))
+    with_pattern = _seasons(
+        series, settings, x, log, seasonal, starts, PATTERN_REPEAT_FOR_AUTO, FIRST_PATTERN_REPEAT
+    )
+    return _estimates(x, log, robust, [DetectorName.ROBUST] * n), with_pattern
 
 
 def _estimates(
@@ -247,14 +291,17 @@ class Auto:
             # A week of days is too short to judge the weekday pattern by; it
             # is always there in daily business data.
             return _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
-        seasonal = _run(
-            series,
-            settings,
-            seasonal=True,
-            min_strength=PATTERN_REPEAT_FOR_AUTO,
-            first_min_strength=FIRST_PATTERN_REPEAT,
-        )
-        robust = _run(series, settings, seasonal=False, min_strength=0.0)
+        if series.cadence.step == 1:
+            robust, seasonal = _robust_and_seasonal(series, settings)
+        else:  # comparable periods further apart: the two runs differ from the start
+            seasonal = _run(
+                series,
+                settings,
+                seasonal=True,
+                min_strength=PATTERN_REPEAT_FOR_AUTO,
+                first_min_strength=FIRST_PATTERN_REPEAT,
+            )
+            robust = _run(series, settings, seasonal=False, min_strength=0.0)
         if DetectorName.SEASONAL not in seasonal.detector:
             return robust
         return _pick_per_season(series, robust, seasonal)
