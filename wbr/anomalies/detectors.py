@@ -220,8 +220,9 @@ def _robust_and_seasonal(
     """`auto`'s two runs of a weekly series: robust, and seasonal as `auto` allows it.
 
     With one period between comparable weeks, both compare consecutive weeks on the
-    same scale, so until the first season with a pattern (two years) they are one
-    computation: it is done once, and each run goes on from a copy of its state.
+    same scale (`auto` reaches here only for a series that is not sparse, whose scale
+    both runs choose alike), so until the first season with a pattern (two years) they
+    are one computation: it is done once, and each run goes on from a copy of its state.
     """
     x, log, robust = _scorer(series, settings, seasonal=False)
     n = len(x)
