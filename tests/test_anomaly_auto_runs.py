@@ -4,7 +4,7 @@ Its robust and seasonal runs compare consecutive weeks on the same scale until t
 first season with a pattern, so `_robust_and_seasonal` scores that stretch once and
 forks the scorer. These tests hold it to the two runs done separately, value for
 value, on real series (missing weeks, bursts, a collapse) and on made-up ones (trend,
-yearly wave, level shift, known events, other settings).
+yearly wave, level shift, known events, other settings, small counts).
 """
 
 from __future__ import annotations
@@ -72,6 +72,13 @@ CASES = {
         AnomalySettings(sensitivity=1.5, baseline_weeks=6),
     ),
     "made-up, under two years": (lambda: _made_up(3, 90), SeriesContext(), AnomalySettings()),
+    # Positive but sparse (median under 10): robust on the plain scale, seasonal on the
+    # log one, so the runs cannot share their start.
+    "small counts, 3 years": (
+        lambda: _made_up(4, 156).div(300).round().clip(lower=1),
+        SeriesContext(),
+        AnomalySettings(),
+    ),
 }
 
 

@@ -1,14 +1,33 @@
-"""The noise estimate's moving ranges (wbr/anomalies/baseline.py), against their definition."""
+"""The scorer's noise estimate (wbr/anomalies/baseline.py) against its definition: moving
+ranges, past errors, and the choice between the full and the short baseline."""
 
 from __future__ import annotations
 
 import itertools
 import math
 
+import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_anomaly_real_series import cdnow_revenue, peyton_manning_views
 
-from wbr.anomalies.baseline import _moving_ranges
+from wbr.anomalies.baseline import (
+    FULL,
+    MEDIAN_ABS_TO_SIGMA,
+    MEDIAN_MOVING_RANGE_TO_SIGMA,
+    MIN_ERRORS,
+    MIN_ERRORS_TO_CHOOSE,
+    NOISE_WINDOW,
+    SMALL_SAMPLE_Z,
+    ScoringParams,
+    SequentialScorer,
+    _Lane,
+    _median,
+    _moving_ranges,
+    small_sample_factor,
+)
+from wbr.anomalies.series import detect_series
 
 NAN = math.nan
 
@@ -50,3 +69,78 @@ def test_ranges_match_their_definition(values: list[float], data: st.DataObject)
     ids = sorted(data.draw(st.sets(st.integers(0, max(len(values) - 1, 0)))) if values else [])
     level_start = data.draw(st.integers(0, len(values) + 1))
     assert _moving_ranges(ids, values, level_start) == _by_definition(ids, values, level_start)
+
+
+def _scorer(values: list[float]) -> SequentialScorer:
+    params = ScoringParams(
+        window=8,
+        step=1,
+        z=3.0,
+        counts=False,
+        log=False,
+        relative_noise_floor=0.0,
+        new_level_window=4,
+        new_level_flags=4,
+    )
+    x = np.array(values, dtype=np.float64)
+    return SequentialScorer(x, np.ones(len(values), dtype=np.bool_), params)
+
+
+def test_the_short_baseline_must_beat_the_full_one_by_the_margin() -> None:
+    scorer = _scorer([0.0])
+    lane = _Lane(errors={FULL: [1.0, 1.0, 1.0, 1.0, 3.0], 2: [0.85] * 5})
+    levels = {FULL: 10.0, 2: 10.5}
+    # 0.85 / 0.8 = 1.06 is not below the full baseline's 1.0: the full one stays.
+    assert scorer._best_baseline(lane, levels) == (FULL, 1.0)
+    lane.errors[2] = [0.7] * 5  # 0.7 / 0.8 = 0.875 < 1.0
+    # The chosen baseline's own median error size is handed on, not the margin's.
+    assert scorer._best_baseline(lane, levels) == (2, 0.7)
+    lane.errors[2] = [0.1] * (MIN_ERRORS_TO_CHOOSE - 1)  # too few to judge it by
+    assert scorer._best_baseline(lane, levels) == (FULL, None)
+
+
+def test_the_noise_is_the_larger_of_moving_ranges_and_past_errors() -> None:
+    values = [10.0, 10.2, 10.0, 10.2, 10.0, 10.2, 10.0, 10.2, 10.0, 10.2]
+    scorer = _scorer(values)
+    lane = _Lane(usable=list(range(len(values))))
+    ranges = len(values) - 1
+    from_ranges = 0.2 * MEDIAN_MOVING_RANGE_TO_SIGMA * math.sqrt(1 + (math.pi / 2) / 8)
+    from_ranges *= small_sample_factor(SMALL_SAMPLE_Z, ranges)
+    assert scorer._sigma(lane, values, 10.1, FULL, 8) == pytest.approx(from_ranges, rel=1e-12)
+    # Twelve errors or more: their median size sets the noise when it is larger.
+    lane.errors[FULL] = [0.5] * (MIN_ERRORS - 1) + [0.9]
+    from_errors = 0.5 * MEDIAN_ABS_TO_SIGMA * small_sample_factor(SMALL_SAMPLE_Z, MIN_ERRORS)
+    assert from_errors > from_ranges
+    assert scorer._sigma(lane, values, 10.1, FULL, 8) == pytest.approx(from_errors, rel=1e-12)
+    # A median already measured by `_best_baseline` gives the same noise.
+    assert scorer._sigma(lane, values, 10.1, FULL, 8, 0.5) == scorer._sigma(
+        lane, values, 10.1, FULL, 8
+    )
+
+
+def test_scoring_hands_on_the_chosen_baseline_s_own_median_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`score` may pass `_sigma` the median `_best_baseline` measured; it must be the one
+    `_sigma` would have measured itself (checked on every period of real series)."""
+    original = SequentialScorer._sigma
+    handed = []
+
+    def checked(
+        self: SequentialScorer,
+        lane: _Lane,
+        deseasoned: list[float],
+        level: float,
+        key: int,
+        size: int,
+        key_error: float | None = None,
+    ) -> float:
+        if key_error is not None:
+            handed.append(key_error)
+            assert key_error == _median(lane.errors[key][-NOISE_WINDOW:])
+        return original(self, lane, deseasoned, level, key, size, key_error)
+
+    monkeypatch.setattr(SequentialScorer, "_sigma", checked)
+    for series in (peyton_manning_views(), cdnow_revenue()):
+        detect_series(series)
+    assert len(handed) > 300  # the check ran, and on more than a few periods

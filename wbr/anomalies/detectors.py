@@ -217,14 +217,23 @@ def _seasons(
 def _robust_and_seasonal(
     series: SeriesInput, settings: AnomalySettings
 ) -> tuple[Estimates, Estimates]:
-    """`auto`'s two runs of a weekly series: robust, and seasonal as `auto` allows it.
+    """`auto`'s two runs of a series: robust, and seasonal as `auto` allows it.
 
-    With one period between comparable weeks, both compare consecutive weeks on the
-    same scale (`auto` reaches here only for a series that is not sparse, whose scale
-    both runs choose alike), so until the first season with a pattern (two years) they
-    are one computation: it is done once, and each run goes on from a copy of its state.
+    Where comparable periods are consecutive (weeks) and both runs choose the same
+    scale (they do unless the series is sparse), the two compare consecutive periods
+    alike until the first season with a pattern (two years): that stretch is scored
+    once, and each run goes on from a copy of its state. Otherwise two runs.
     """
     x, log, robust = _scorer(series, settings, seasonal=False)
+    if series.cadence.step != 1 or log != _uses_log(series.values):
+        seasonal_run = _run(
+            series,
+            settings,
+            seasonal=True,
+            min_strength=PATTERN_REPEAT_FOR_AUTO,
+            first_min_strength=FIRST_PATTERN_REPEAT,
+        )
+        return _run(series, settings, seasonal=False, min_strength=0.0), seasonal_run
     n = len(x)
     starts = block_starts(x, series.cadence.season)
     robust.score(0, starts[0] if starts else n, np.zeros(n))
@@ -292,17 +301,7 @@ class Auto:
             # A week of days is too short to judge the weekday pattern by; it
             # is always there in daily business data.
             return _run(series, settings, seasonal=True, min_strength=PATTERN_REPEAT_FOR_AUTO)
-        if series.cadence.step == 1:
-            robust, seasonal = _robust_and_seasonal(series, settings)
-        else:  # comparable periods further apart: the two runs differ from the start
-            seasonal = _run(
-                series,
-                settings,
-                seasonal=True,
-                min_strength=PATTERN_REPEAT_FOR_AUTO,
-                first_min_strength=FIRST_PATTERN_REPEAT,
-            )
-            robust = _run(series, settings, seasonal=False, min_strength=0.0)
+        robust, seasonal = _robust_and_seasonal(series, settings)
         if DetectorName.SEASONAL not in seasonal.detector:
             return robust
         return _pick_per_season(series, robust, seasonal)
