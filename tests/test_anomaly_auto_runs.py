@@ -3,8 +3,11 @@
 Its robust and seasonal runs compare consecutive weeks on the same scale until the
 first season with a pattern, so `_robust_and_seasonal` scores that stretch once and
 forks the scorer. These tests hold it to the two runs done separately, value for
-value, on real series (missing weeks, bursts, a collapse) and on made-up ones (trend,
-yearly wave, level shift, known events, other settings, small counts).
+value: on Peyton Manning's eight years of views (missing weeks, bursts, seasons with
+and without the pattern) and made-up series that use the pattern (trend, yearly wave,
+level shift, known events, other settings), where the runs part after two years;
+and on series where they never part or cannot share (CDNOW's 77 weeks, under two
+years; small counts, scored on two scales).
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ CASES = {
 }
 
 
+USE_THE_PATTERN = {"peyton_manning", "made-up, 3 years", "made-up, 5 years, events"}
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_shared_start_gives_what_two_separate_runs_give(name: str) -> None:
     load, context, settings = CASES[name]
@@ -96,5 +102,5 @@ def test_a_shared_start_gives_what_two_separate_runs_give(name: str) -> None:
         first_min_strength=FIRST_PATTERN_REPEAT,
     )
     _assert_same(seasonal, separate)
-    if len(series.values) > 104 + 52:  # the case is not vacuous: a season with a pattern
-        assert any(name is not None and name.value == "seasonal" for name in separate.detector)
+    uses_pattern = any(d is not None and d.value == "seasonal" for d in separate.detector)
+    assert uses_pattern == (name in USE_THE_PATTERN)  # where the runs part, they are tested
