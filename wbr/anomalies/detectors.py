@@ -225,24 +225,31 @@ def _robust_and_seasonal(
     once, and each run goes on from a copy of its state. Otherwise two runs.
     """
     x, log, robust = _scorer(series, settings, seasonal=False)
-    if series.cadence.step != 1 or log != _uses_log(series.values):
-        seasonal_run = _run(
+    n = len(x)
+    shared = series.cadence.step == 1 and log == _uses_log(series.values)
+    starts = block_starts(x, series.cadence.season) if shared else []
+    robust.score(0, starts[0] if starts else n, np.zeros(n))
+    if shared:  # the seasonal run goes on from a copy, before the robust one moves on
+        with_pattern = _seasons(
+            series,
+            settings,
+            x,
+            log,
+            robust.fork(),
+            starts,
+            PATTERN_REPEAT_FOR_AUTO,
+            FIRST_PATTERN_REPEAT,
+        )
+        if starts:
+            robust.score(starts[0], n, np.zeros(n))
+    else:
+        with_pattern = _run(
             series,
             settings,
             seasonal=True,
             min_strength=PATTERN_REPEAT_FOR_AUTO,
             first_min_strength=FIRST_PATTERN_REPEAT,
         )
-        return _run(series, settings, seasonal=False, min_strength=0.0), seasonal_run
-    n = len(x)
-    starts = block_starts(x, series.cadence.season)
-    robust.score(0, starts[0] if starts else n, np.zeros(n))
-    seasonal = robust.fork()
-    if starts:
-        robust.score(starts[0], n, np.zeros(n))
-    with_pattern = _seasons(
-        series, settings, x, log, seasonal, starts, PATTERN_REPEAT_FOR_AUTO, FIRST_PATTERN_REPEAT
-    )
     return _estimates(x, log, robust, [DetectorName.ROBUST] * n), with_pattern
 
 
