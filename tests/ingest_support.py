@@ -61,13 +61,22 @@ def write_project(
     metrics: list[dict[str, Any]] | None = None,
     project: dict[str, Any] | None = None,
 ) -> Path:
-    """A metrics.yaml declaring `sources` and `metrics` (default: one count metric per
-    source), all in one deck section."""
+    """A metrics.yaml declaring `sources` and `metrics`, all in one deck section.
+
+    Without `metrics`, one count metric per source, and each source keeps all its
+    columns (`keep_columns: all`, unless it says otherwise): a count reads no column,
+    and these are the tests of how every column is loaded. The raw table that holds
+    only what metrics read is tested in tests/test_ingest_kept_columns.py.
+    """
     if metrics is None:
         metrics = [
             metric_declaration(f"{name}_rows", name, {"type": "count"}, label=f"{name} rows")
             for name in sources
         ]
+        sources = {
+            name: {"keep_columns": "all", **source} if source.get("kind") != "spark" else source
+            for name, source in sources.items()
+        }
     data: dict[str, Any] = {
         **({"project": project} if project else {}),
         "sources": sources,

@@ -45,7 +45,15 @@ def line(n: int, day: date | None = None) -> str:
 
 
 def write_registry(folder: Path, **extra: Any) -> Path:
-    source = {"kind": "csv", "path": "orders.csv", "date_column": "order_date", **extra}
+    """Every column is kept: these tests read order ids and retype regions, which no
+    metric reads (appends of the columns metrics read: tests/test_ingest_kept_columns.py)."""
+    source = {
+        "kind": "csv",
+        "path": "orders.csv",
+        "date_column": "order_date",
+        "keep_columns": "all",
+        **extra,
+    }
     metrics = [
         metric_declaration("orders", "orders", {"type": "count"}),
         metric_declaration("revenue", "orders", {"type": "sum", "column": "amount"}),

@@ -15,7 +15,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from wbr.compute.filters import all_of, filter_columns
+from wbr.compute.filters import all_of
 from wbr.errors import ComputeError
 from wbr.registry.aggregations import (
     ADDITIVE,
@@ -72,15 +72,6 @@ def check_columns(
         )
 
 
-def metric_columns(metric: Metric) -> set[str]:
-    agg = metric.aggregation
-    columns = filter_columns(getattr(agg, "filters", ()))
-    column = getattr(agg, "column", None)
-    if column is not None:
-        columns.add(column)
-    return columns
-
-
 def _aggregates(index: int, metric: Metric) -> list[sa.ColumnElement[Any]]:
     agg = metric.aggregation
     condition = all_of(getattr(agg, "filters", ()))
@@ -133,7 +124,7 @@ def daily_series(
     for metric in metrics:
         if not isinstance(metric.aggregation, ADDITIVE + SEMI_ADDITIVE + NON_ADDITIVE):
             raise ComputeError(f"metric `{metric.name}` is not computed from raw rows")
-        check_columns(schema, table, {date_column} | metric_columns(metric), metric.name)
+        check_columns(schema, table, {date_column} | metric.columns_aggregated, metric.name)
     day = sa.column(date_column, sa.Date)
     selects: list[sa.ColumnElement[Any]] = [day.label("day")]
     for index, metric in enumerate(metrics):

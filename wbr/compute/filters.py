@@ -44,7 +44,3 @@ def all_of(filters: Sequence[Filter]) -> sa.ColumnElement[bool] | None:
     if not filters:
         return None
     return sa.and_(*(filter_condition(f) for f in filters))
-
-
-def filter_columns(filters: Sequence[Filter]) -> set[str]:
-    return {f.column for f in filters}

@@ -30,7 +30,7 @@ from connectors.csv_file import WHITESPACE, CsvConnector
 from wbr.ingest import duckdb_writes as writes
 from wbr.ingest import file_marks, store_steps
 from wbr.ingest.convert import infer_schema
-from wbr.ingest.load import Plan
+from wbr.ingest.load import Plan, append_plan
 from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import ColumnType, CsvSource, SourceBase
 from wbr.store.dialect import is_duckdb
@@ -99,10 +99,10 @@ def load(
     path = files[0]
     header = connector.header(path)
     where = f"source {name!r}, file {str(path)!r}"
-    store_steps.check_columns(where, header, source, plan.cursor)
+    store_steps.check_columns(where, header, source, plan)
     mark = file_marks.measure(path, source)
     offset = None
-    if not full and plan.existing is not None:
+    if not full and plan.existing is not None and not plan.missing:
         offset = file_marks.appended_from(file_marks.read_mark(connection, name), mark, path)
     schema = _schema(connector, header, plan, where, name, source, offset)
     if schema is None:
@@ -189,7 +189,12 @@ def _reader(
     source: CsvSource,
 ) -> str:
     """DuckDB's reader over the file, pandas' missing-value texts read as NULL."""
-    spec = ", ".join(f"{writes.sql_text(name)}: '{_read_type(schema[name])}'" for name in header)
+    # A column the table does not hold is read as text, never converted: nothing in it
+    # can misfit, and DuckDB does not materialize a column the select list leaves out.
+    spec = ", ".join(
+        f"{writes.sql_text(name)}: '{_read_type(schema[name]) if name in schema else 'VARCHAR'}'"
+        for name in header
+    )
     return (
         f"read_csv({writes.sql_text(str(path))}, header = true, auto_detect = false, "
         f"columns = {{{spec}}}, delim = {writes.sql_text(source.delimiter)}, quote = '\"', "
@@ -209,7 +214,8 @@ def _schema(
     """The raw table's types: the table's own when rows are added to it, else inferred
     from the first batch exactly as the row-by-row path infers them."""
     if plan.existing is not None and (plan.mode == INCREMENTAL or offset is not None):
-        store_steps.check_same_schema(where, name, plan.existing, header, source)
+        kept = append_plan(plan).kept(header)  # the table's columns, as rows are added
+        store_steps.check_same_schema(where, name, plan.existing, kept, source)
         schema = {column: plan.existing[column] for column in plan.existing}
     else:
         extract = connector.extract()
@@ -219,7 +225,7 @@ def _schema(
             close = getattr(extract, "close", None)
             if close is not None:
                 close()
-        schema = infer_schema(first, source.columns, source.date_column)
+        schema = infer_schema(first[plan.kept(header)], source.columns, source.date_column)
     return None if ColumnType.DATETIME in schema.values() else schema
 
 

@@ -67,12 +67,13 @@ def load(
         return None
     types = {str(row[0]): str(row[1]) for row in described}
     where = f"source {name!r}, file {str(path)!r}"
-    store_steps.check_columns(where, list(types), source, plan.cursor)
+    store_steps.check_columns(where, list(types), source, plan)
+    kept = plan.kept(list(types))
     if plan.existing is not None and plan.mode == INCREMENTAL:
-        store_steps.check_same_schema(where, name, plan.existing, list(types), source)
+        store_steps.check_same_schema(where, name, plan.existing, kept, source)
         schema = dict(plan.existing)
     else:
-        schema = _first_batch_schema(ParquetConnector(name, source, base_dir), source)
+        schema = _first_batch_schema(ParquetConnector(name, source, base_dir), source, kept)
     columns = _columns(connection, schema, types, source)
     if columns is None:
         return None
@@ -83,7 +84,9 @@ def load(
     return outcome
 
 
-def _first_batch_schema(connector: ParquetConnector, source: SourceBase) -> dict[str, ColumnType]:
+def _first_batch_schema(
+    connector: ParquetConnector, source: SourceBase, kept: list[str]
+) -> dict[str, ColumnType]:
     extract = connector.extract()  # a generator: closed at once, after its first batch
     try:
         first = next(iter(extract)).frame.rename(columns=str)
@@ -91,7 +94,7 @@ def _first_batch_schema(connector: ParquetConnector, source: SourceBase) -> dict
         close = getattr(extract, "close", None)
         if close is not None:
             close()
-    return infer_schema(first, source.columns, source.date_column)
+    return infer_schema(first[kept], source.columns, source.date_column)
 
 
 def _columns(

@@ -19,6 +19,7 @@ table's types, checked, and added; its window starts at their earliest date.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -48,6 +49,20 @@ class Plan:
     cursor: str | None
     cutoff: Any  # first cursor value of the window replaced (None: everything)
     appended: bool = False  # rows only added to the table (mode INCREMENTAL, no cutoff)
+    keep: frozenset[str] | None = None  # the source's columns the table holds; None: all
+    # Columns the registry reads that the table lacks: a full reload brings them in.
+    missing: tuple[str, ...] = ()
+
+    def kept(self, columns: Sequence[str]) -> list[str]:
+        """The columns of `columns` (a source's, in its order) that the table gets.
+
+        A full load keeps the ones the registry reads; rows added to an existing table
+        keep its columns too, so that a metric removed from the registry costs no reload.
+        """
+        if self.keep is None:
+            return list(columns)
+        held = set(self.existing or ()) if self.mode == INCREMENTAL else set()
+        return [column for column in columns if column in self.keep or column in held]
 
 
 def append_plan(plan: Plan) -> Plan:
@@ -66,12 +81,24 @@ _NUMBER_START = r"[+\-.0-9]"
 _BOOLEAN_TEXTS = ("true", "false")
 
 
-def plan_load(connection: Connection, name: str, source: SourceBase, full: bool) -> Plan:
+def plan_load(
+    connection: Connection,
+    name: str,
+    source: SourceBase,
+    full: bool,
+    keep: frozenset[str] | None = None,
+) -> Plan:
+    """How to load the source: whole, or a window (or, later, an append) of it.
+
+    `keep` is the columns the table is to hold (`Registry.columns_read`). When the table
+    lacks one of them (a metric on a new column), the load is a full reload.
+    """
     final_name = raw.raw_table_name(source.table_name(name))
     existing = raw.table_schema(connection, final_name)
     cursor = source.cursor
-    if full or cursor is None or existing is None:
-        return Plan(final_name, FULL, existing, cursor, None)
+    missing = () if keep is None or existing is None else tuple(sorted(keep - set(existing)))
+    if full or missing or cursor is None or existing is None:
+        return Plan(final_name, FULL, existing, cursor, None, keep=keep, missing=missing)
     kind = existing.get(cursor)
     if kind not in CURSOR_TYPES:
         problem = "is not in" if kind is None else f"is {kind} in"
@@ -82,14 +109,14 @@ def plan_load(connection: Connection, name: str, source: SourceBase, full: bool)
         )
     watermark = raw.max_value(connection, final_name, existing, cursor)
     if watermark is None:
-        return Plan(final_name, FULL, existing, cursor, None)
+        return Plan(final_name, FULL, existing, cursor, None, keep=keep)
     assert source.incremental is not None  # a cursor implies `incremental:`
     lookback = source.incremental.lookback
     if isinstance(watermark, date):  # datetime is a date too
         cutoff: Any = watermark - timedelta(days=lookback)
     else:
         cutoff = watermark - lookback
-    return Plan(final_name, INCREMENTAL, existing, cursor, cutoff)
+    return Plan(final_name, INCREMENTAL, existing, cursor, cutoff, keep=keep)
 
 
 class SourceLoad:
@@ -103,7 +130,8 @@ class SourceLoad:
         self.source = source
         self.plan = plan
         self.run_id = run_id
-        self.columns: list[str] | None = None
+        self.header: list[str] | None = None  # the source's columns, as the first batch has them
+        self.columns: list[str] | None = None  # the ones the table holds
         self.schema: dict[str, ColumnType] = {}
         self.table: Table | None = None
         self.temporary = plan.mode == INCREMENTAL or bool(source.key)
@@ -117,13 +145,13 @@ class SourceLoad:
         self._committed = 0  # rows written when the side table was last committed
 
     def add(self, batch: Batch) -> None:
-        frame = batch.frame.rename(columns=str)
-        if self.columns is None:
-            self._start(list(frame.columns), frame, batch)
-        assert self.columns is not None and self.table is not None
-        if set(frame.columns) != set(self.columns):
-            raise LoadError(self._columns_differ(batch, list(frame.columns)))
-        frame = frame[self.columns]
+        whole = batch.frame.rename(columns=str)
+        if self.header is None:
+            self._start(list(whole.columns), whole, batch)
+        assert self.header is not None and self.columns is not None and self.table is not None
+        if set(whole.columns) != set(self.header):
+            raise LoadError(self._columns_differ(batch, list(whole.columns)))
+        frame = whole[self.columns]
         if self.plan.appended:
             self._check_append_types(frame)
         placed = PlacedBatch(batch, self.rows_read, self.origin_rows.get(batch.origin, 0))
@@ -134,8 +162,8 @@ class SourceLoad:
 
         typed = convert(frame, self.schema, self.source.date_column, self.source.date_format)
         typed = self._checked(typed)
-        if typed.problems:
-            self._reject(placed, frame, typed.problems)
+        if typed.problems:  # a quarantined row is kept whole, the columns left out too
+            self._reject(placed, whole, typed.problems)
         numbers = placed.load_start + typed.positions + 1 if self.temporary else None
         self.rows_written += raw.insert_frame(
             self.connection, self.table, typed.frame, self.schema, numbers
@@ -147,14 +175,16 @@ class SourceLoad:
     def _start(self, columns: list[str], frame: pd.DataFrame, batch: Batch) -> None:
         source = self.source
         where = f"source {self.name!r}" + (f", {batch.origin}" if batch.origin else "")
-        store_steps.check_columns(where, columns, source, self.plan.cursor)
+        store_steps.check_columns(where, columns, source, self.plan)
+        self.header = columns
+        kept = self.plan.kept(columns)
         existing = self.plan.existing
         if self.plan.mode == INCREMENTAL:
             assert existing is not None
-            store_steps.check_same_schema(where, self.name, existing, columns, source)
+            store_steps.check_same_schema(where, self.name, existing, kept, source)
             self.schema = existing
         else:
-            self.schema = infer_schema(frame, source.columns, source.date_column)
+            self.schema = infer_schema(frame[kept], source.columns, source.date_column)
             if existing is not None:
                 self.warnings += store_steps.schema_changes(
                     self.plan.final_name, existing, self.schema
@@ -237,9 +267,9 @@ class SourceLoad:
             )
 
     def _columns_differ(self, batch: Batch, columns: list[str]) -> str:
-        assert self.columns is not None
-        missing = ", ".join(sorted(set(self.columns) - set(columns))) or "none"
-        extra = ", ".join(sorted(set(columns) - set(self.columns))) or "none"
+        assert self.header is not None
+        missing = ", ".join(sorted(set(self.header) - set(columns))) or "none"
+        extra = ", ".join(sorted(set(columns) - set(self.header))) or "none"
         where = f", {batch.origin}" if batch.origin else ""
         return (
             f"source {self.name!r}{where}: a batch has different columns from the first "

@@ -92,7 +92,14 @@ def _load_all(
         report = None
         try:
             report = load_source(
-                engine, name, registry.sources[name], base_dir, full, observer, raw_engine
+                engine,
+                name,
+                registry.sources[name],
+                base_dir,
+                full,
+                observer,
+                raw_engine,
+                keep=registry.columns_read(name),
             )
         finally:
             if observer is not None:
@@ -109,8 +116,12 @@ def load_source(
     full: bool = False,
     observer: LoadObserver | None = None,
     raw_engine: Engine | None = None,
+    *,
+    keep: frozenset[str] | None = None,
 ) -> LoadReport:
     """Load one source in one transaction; record the run either way.
+
+    `keep` is the columns the raw table holds (`Registry.columns_read`; None: all).
 
     With the raw tables in a store of their own, the data commits first and the
     run's record after it: a crash between the two leaves the run `running`
@@ -137,7 +148,7 @@ def load_source(
         connector = connector_for(name, _with_store_url(source, raw_store), base_dir)
         with raw_store.begin() as connection:
             lock_table_loads(connection, table)
-            plan = plan_load(connection, name, source, full)
+            plan = plan_load(connection, name, source, full, keep)
             outcome = duckdb_csv.load(connection, name, source, base_dir, plan, full)
             if outcome is None:
                 outcome = duckdb_parquet.load(connection, name, source, base_dir, plan)
@@ -217,7 +228,8 @@ def _load_rows(
         # Read no further than the size measured: rows an exporter writes meanwhile are
         # the next load's, which would otherwise append them a second time.
         whole = connector.extract_range(path, 0, mark.size)
-        previous = None if full or plan.existing is None else file_marks.read_mark(connection, name)
+        whole_read = full or plan.existing is None or bool(plan.missing)
+        previous = None if whole_read else file_marks.read_mark(connection, name)
         offset = file_marks.appended_from(previous, mark, path)
         if offset is not None:
             appended = _append_rows(

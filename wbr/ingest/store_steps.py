@@ -21,10 +21,9 @@ if TYPE_CHECKING:
     from wbr.ingest.load import Plan
 
 
-def check_columns(
-    where: str, columns: Sequence[str], source: SourceBase, cursor: str | None
-) -> None:
-    """Every column the source's declaration names must be in the source."""
+def check_columns(where: str, columns: Sequence[str], source: SourceBase, plan: Plan) -> None:
+    """Every column the source's declaration or its metrics name must be in the source."""
+    cursor = plan.cursor
     present = set(columns)
     listing = ", ".join(columns)
     if source.date_column not in present:
@@ -36,6 +35,8 @@ def check_columns(
         ("`key:`", list(source.key)),
         ("`incremental.cursor`", [cursor] if cursor else []),
     ]
+    if plan.keep is not None:
+        named.append(("the metrics that read this source", sorted(plan.keep)))
     for what, names in named:
         missing = [name for name in names if name not in present]
         if missing:

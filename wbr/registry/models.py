@@ -29,7 +29,7 @@ from wbr.registry.anomaly_settings import AnomalySettings, KnownEvent
 from wbr.registry.base import NAME_PATTERN, StrictModel
 from wbr.registry.formula import formula_references
 from wbr.registry.ritual import Notifications, Schedule
-from wbr.registry.sources import CsvSource, Source
+from wbr.registry.sources import CsvSource, KeepColumns, Source
 from wbr.registry.vocabulary import Unit, Weekday
 
 MONTH_KEY_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -136,6 +136,16 @@ class Metric(StrictModel):
         return ()
 
     @property
+    def columns_aggregated(self) -> set[str]:
+        """The raw columns the aggregation reads: its column and its filters' columns."""
+        agg = self.aggregation
+        columns = {condition.column for condition in getattr(agg, "filters", ())}
+        column = getattr(agg, "column", None)
+        if column is not None:
+            columns.add(column)
+        return columns
+
+    @property
     def reads_source(self) -> bool:
         """True when the value comes from raw rows, not from other metrics."""
         return not isinstance(self.aggregation, FROM_METRICS)
@@ -174,6 +184,27 @@ class Registry(StrictModel):
     @property
     def metrics_by_name(self) -> dict[str, Metric]:
         return {metric.name: metric for metric in self.metrics}
+
+    def columns_read(self, source_name: str) -> frozenset[str] | None:
+        """The columns of a source that its raw table holds; None for all of them.
+
+        The source's own date column, key, cursor and declared `columns:`, and every
+        column a metric of it aggregates, filters on, dates by or breaks down by. A
+        source no metric reads yet keeps every column, as does `keep_columns: all`.
+        """
+        source = self.sources[source_name]
+        readers = [metric for metric in self.metrics if metric.source == source_name]
+        if source.keep_columns is KeepColumns.ALL or not readers:
+            return None
+        names = {source.date_column, *source.key, *source.columns}
+        if source.cursor is not None:
+            names.add(source.cursor)
+        for metric in readers:
+            names.update(metric.dimensions)
+            if metric.date_column is not None:
+                names.add(metric.date_column)
+            names.update(metric.columns_aggregated)
+        return frozenset(names)
 
     def person(self, key: str) -> PersonEntry | None:
         return next((person for person in self.people if person.key == key), None)

@@ -44,6 +44,13 @@ class OnError(StrEnum):
     QUARANTINE = "quarantine"
 
 
+class KeepColumns(StrEnum):
+    """Which of a source's columns its raw table holds."""
+
+    USED = "used"  # the ones metrics, filters, dimensions and the source's own keys name
+    ALL = "all"  # every column, for reading the raw table directly
+
+
 class Every(StrEnum):
     HOUR = "hour"
     DAY = "day"
@@ -96,6 +103,7 @@ class SourceBase(StrictModel):
     on_error: OnError = OnError.STOP
     max_rejected: Annotated[int, Field(ge=0)] = DEFAULT_MAX_REJECTED
     batch_rows: Annotated[int, Field(ge=1)] = DEFAULT_BATCH_ROWS
+    keep_columns: KeepColumns = KeepColumns.USED
     schedule: Schedule = Field(default_factory=Schedule)
 
     def table_name(self, source_name: str) -> str:
@@ -200,7 +208,15 @@ class SqlSource(SourceBase):
 
 # Keys that shape how rows are converted and checked on their way into the store;
 # a `spark` source's rows never make that trip (docs/spark.md).
-_SPARK_IGNORED_KEYS = ("date_format", "columns", "key", "on_error", "max_rejected", "batch_rows")
+_SPARK_IGNORED_KEYS = (
+    "date_format",
+    "columns",
+    "key",
+    "on_error",
+    "max_rejected",
+    "batch_rows",
+    "keep_columns",
+)
 
 
 class SparkSource(SourceBase):
