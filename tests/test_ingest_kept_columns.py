@@ -21,7 +21,7 @@ import pytest
 from ingest_support import metric_declaration, write_project
 
 from wbr.compute.run import compute
-from wbr.errors import LoadError
+from wbr.errors import ComputeError, LoadError
 from wbr.ingest import ingest
 from wbr.ingest.file_marks import MARKS_TABLE
 from wbr.ingest.report import LoadReport
@@ -199,6 +199,8 @@ def test_a_metric_on_a_column_the_table_lacks_reloads_it_whole(
     project.load()
     write_csv(tmp_path, 300, 320, mode="a")  # the file only grew: an append, but for units
     project.declare(metrics(UNITS))
+    with pytest.raises(ComputeError, match=r"no column\(s\) units .*run `wbr ingest`"):
+        project.values()  # computed before the load that brings the column in
     report = project.load()
     assert report.mode == "full" and report.rows == 319
     assert any("new column(s) units" in warning for warning in report.warnings)

@@ -68,7 +68,8 @@ def check_columns(
     if missing:
         raise ComputeError(
             f"raw table `{table}` has no column(s) {', '.join(missing)} (needed by `{metric}`); "
-            f"its columns are: {', '.join(sorted(present))}"
+            f"its columns are: {', '.join(sorted(present))}. A raw table holds the columns "
+            "metrics read when it was loaded: run `wbr ingest` to load the new ones"
         )
 
 
