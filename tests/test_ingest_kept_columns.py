@@ -12,6 +12,7 @@ Parquet readers and the row-by-row path on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -120,17 +121,38 @@ def raw_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make(folder: Path, raw_kind: str, request: pytest.FixtureRequest) -> Project:
-    folder.mkdir(parents=True, exist_ok=True)
-    app_url = request.getfixturevalue("postgres_schema_url") if raw_kind == "postgres" else None
-    return Project(folder, "duckdb" if raw_kind == "duckdb" else "store", app_url)
+@pytest.fixture
+def opened() -> Iterator[list[Project]]:
+    """Projects a test opens, closed even when it fails (a leaked PostgreSQL connection
+    would fail an unrelated test when collected)."""
+    projects: list[Project] = []
+    yield projects
+    for project in projects:
+        project.close()
+
+
+@pytest.fixture
+def new_project(
+    raw_kind: str, request: pytest.FixtureRequest, opened: list[Project]
+) -> Callable[..., Project]:
+    """A project on the test's store; `beside=True`: one to compare with, on SQLite (or
+    DuckDB), since a test has one PostgreSQL schema."""
+
+    def new(folder: Path, *, beside: bool = False) -> Project:
+        postgres = raw_kind == "postgres" and not beside
+        app_url = request.getfixturevalue("postgres_schema_url") if postgres else None
+        project = Project(folder, "duckdb" if raw_kind == "duckdb" else "store", app_url)
+        opened.append(project)
+        return project
+
+    return new
 
 
 def test_the_raw_table_holds_what_metrics_read_and_the_same_values(
-    tmp_path: Path, raw_kind: str, request: pytest.FixtureRequest
+    tmp_path: Path, raw_kind: str, new_project: Callable[..., Project]
 ) -> None:
-    kept = make(tmp_path / "kept", raw_kind, request)
-    whole = Project(tmp_path / "whole", "duckdb" if raw_kind == "duckdb" else "store")
+    kept = new_project(tmp_path / "kept")
+    whole = new_project(tmp_path / "whole", beside=True)
     whole.declare(metrics(), {**SOURCE, "keep_columns": "all"})
     for project in (kept, whole):
         write_csv(project.folder, 1, 400)
@@ -143,14 +165,12 @@ def test_the_raw_table_holds_what_metrics_read_and_the_same_values(
     assert kept.rows(READ) == whole.rows(READ)
     computed = kept.values()
     assert computed and computed == whole.values()
-    kept.close()
-    whole.close()
 
 
 def test_a_bad_value_in_a_column_no_metric_reads_loses_no_row(
-    tmp_path: Path, raw_kind: str, request: pytest.FixtureRequest
+    tmp_path: Path, raw_kind: str, new_project: Callable[..., Project]
 ) -> None:
-    project = make(tmp_path, raw_kind, request)
+    project = new_project(tmp_path)
     write_csv(tmp_path, 1, 50)
     with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
         handle.write(line(50, units="lots"))  # `units` is a whole number everywhere else
@@ -160,13 +180,12 @@ def test_a_bad_value_in_a_column_no_metric_reads_loses_no_row(
     with pytest.raises(LoadError, match=r"line 51.*'units'.*'lots'"):
         project.load(full=True)
     assert project.columns() == READ  # the failed load changed nothing
-    project.close()
 
 
 def test_a_quarantined_row_is_kept_whole(
-    tmp_path: Path, raw_kind: str, request: pytest.FixtureRequest
+    tmp_path: Path, raw_kind: str, new_project: Callable[..., Project]
 ) -> None:
-    project = make(tmp_path, raw_kind, request)
+    project = new_project(tmp_path)
     project.declare(metrics(), {**SOURCE, "on_error": "quarantine"})
     write_csv(tmp_path, 1, 30)
     with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
@@ -188,75 +207,89 @@ def test_a_quarantined_row_is_kept_whole(
         "channel": "c0",
         "note": "the bad one",
     }
-    project.close()
 
 
+# Rows enough for a file over the 64 KiB a file mark checks: past that, a file that only
+# grew has only its new bytes read (wbr.ingest.file_marks).
+GROWN = 2000
+WITHOUT_CURSOR = {key: value for key, value in SOURCE.items() if key != "incremental"}
+
+
+@pytest.mark.parametrize("source", [SOURCE, WITHOUT_CURSOR], ids=["incremental", "whole"])
 def test_a_metric_on_a_column_the_table_lacks_reloads_it_whole(
-    tmp_path: Path, raw_kind: str, request: pytest.FixtureRequest
+    tmp_path: Path, new_project: Callable[..., Project], source: dict[str, Any]
 ) -> None:
-    project = make(tmp_path, raw_kind, request)
-    write_csv(tmp_path, 1, 300)
+    project = new_project(tmp_path)
+    project.declare(metrics(), source)
+    write_csv(tmp_path, 1, GROWN)
+    assert (tmp_path / "orders.csv").stat().st_size > 64 * 1024
     project.load()
-    write_csv(tmp_path, 300, 320, mode="a")  # the file only grew: an append, but for units
-    project.declare(metrics(UNITS))
+    write_csv(tmp_path, GROWN, GROWN + 20, mode="a")  # only grew: an append, but for units
+    project.declare(metrics(UNITS), source)
     with pytest.raises(ComputeError, match=r"no column\(s\) units .*run `wbr ingest`"):
         project.values()  # computed before the load that brings the column in
     report = project.load()
-    assert report.mode == "full" and report.rows == 319
+    assert (report.mode, report.rows_read, report.rows) == ("full", GROWN + 19, GROWN + 19)
     assert any("new column(s) units" in warning for warning in report.warnings)
     assert project.columns() == ["day", "customer", "amount", "units", "region", "channel"]
     values = project.values()
-    fresh = Project(tmp_path / "fresh", "duckdb" if raw_kind == "duckdb" else "store")
-    fresh.declare(metrics(UNITS))
-    write_csv(fresh.folder, 1, 320)
+    fresh = new_project(tmp_path / "fresh", beside=True)
+    fresh.declare(metrics(UNITS), source)
+    write_csv(fresh.folder, 1, GROWN + 20)
     fresh.load()
     assert values == fresh.values()
     assert any(key[0] == "units" for key in values)
-    project.close()
-    fresh.close()
-
-
-def test_a_metric_removed_keeps_its_column_until_a_full_reload(
-    tmp_path: Path, raw_kind: str, request: pytest.FixtureRequest
-) -> None:
-    project = make(tmp_path, raw_kind, request)
-    project.declare(metrics(UNITS))
-    write_csv(tmp_path, 1, 200)
-    project.load()
-    project.declare(metrics())
-    write_csv(tmp_path, 200, 220, mode="a")
+    # The file grows again: now only its new rows are read.
+    write_csv(tmp_path, GROWN + 20, GROWN + 30, mode="a")
     report = project.load()
-    assert report.mode == "incremental"  # no reload for a column no longer read
+    assert (report.mode, report.rows_read) == ("incremental", 10)
+
+
+@pytest.mark.parametrize("source", [SOURCE, WITHOUT_CURSOR], ids=["incremental", "whole"])
+def test_a_metric_removed_keeps_its_column_until_a_full_reload(
+    tmp_path: Path, new_project: Callable[..., Project], source: dict[str, Any]
+) -> None:
+    project = new_project(tmp_path)
+    project.declare(metrics(UNITS), source)
+    write_csv(tmp_path, 1, GROWN)
+    project.load()
+    project.declare(metrics(), source)
+    write_csv(tmp_path, GROWN, GROWN + 20, mode="a")
+    report = project.load()
+    # Only the new rows are read, into the table's columns: no reload for a column
+    # no longer read.
+    assert (report.mode, report.rows_read) == ("incremental", 20)
     assert "units" in project.columns()
-    assert len(project.rows(["units"])) == 219
+    assert len(project.rows(["units"])) == GROWN + 19
     report = project.load(full=True)
     assert project.columns() == READ
     assert any("dropped column(s) units" in warning for warning in report.warnings)
-    project.close()
 
 
-def test_a_column_metrics_read_missing_from_the_source_is_named(tmp_path: Path) -> None:
+def test_a_column_metrics_read_missing_from_the_source_is_named(
+    tmp_path: Path, opened: list[Project]
+) -> None:
     frame = pd.DataFrame(
         {"day": pd.to_datetime(["2024-01-01", "2024-01-02"]).date, "amount": [1.5, 2.0]}
     )
     frame.to_parquet(tmp_path / "orders.parquet")
     source = {"kind": "parquet", "path": "orders.parquet", "date_column": "day"}
     project = Project(tmp_path, "duckdb")
+    opened.append(project)
     project.declare(metrics(), source)  # a parquet file's columns are not checked before
     with pytest.raises(LoadError, match=r"customer, region.*metrics that read this source"):
         project.load()
-    project.close()
 
 
-def test_a_parquet_source_keeps_what_metrics_read(tmp_path: Path) -> None:
+def test_a_parquet_source_keeps_what_metrics_read(tmp_path: Path, opened: list[Project]) -> None:
     write_csv(tmp_path, 1, 120)
     pd.read_csv(tmp_path / "orders.csv").to_parquet(tmp_path / "orders.parquet")
     source = {"kind": "parquet", "path": "orders.parquet", "date_column": "day"}
     project = Project(tmp_path, "duckdb")
+    opened.append(project)
     project.declare(metrics(), source)
     assert project.load().rows == 119
     assert project.columns() == READ
-    project.close()
 
 
 def test_columns_read_names_each_kind_of_reference(tmp_path: Path) -> None:
@@ -283,7 +316,22 @@ def test_columns_read_names_each_kind_of_reference(tmp_path: Path) -> None:
         write_project(tmp_path, {"orders": {**source, "keep_columns": "all"}}, metrics())
     )
     assert keep_all.columns_read("orders") is None
-    unread = load_registry(
-        write_project(tmp_path / "unread", {"orders": SOURCE, "other": SOURCE}, metrics())
+    # A source no metric reads holds its own columns; a ratio's breakdown is read where
+    # its numerator is measured.
+    rate = {
+        **metric_declaration("rate", "orders", {"type": "ratio"}),
+        "aggregation": {"type": "ratio", "numerator": "revenue", "denominator": "visits"},
+        "dimensions": ["device"],
+    }
+    del rate["source"]
+    visits = metric_declaration("visits", "sessions", {"type": "sum", "column": "visits"})
+    both = load_registry(
+        write_project(
+            tmp_path / "both",
+            {"orders": SOURCE, "sessions": SOURCE, "other": SOURCE},
+            [*metrics(), visits, rate],
+        )
     )
-    assert unread.columns_read("other") is None  # nothing tells which columns it needs
+    assert both.columns_read("other") == {"day"}
+    assert both.columns_read("sessions") == {"day", "visits"}
+    assert both.columns_read("orders") == {*READ, "device"}

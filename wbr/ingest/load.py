@@ -96,7 +96,12 @@ def plan_load(
     final_name = raw.raw_table_name(source.table_name(name))
     existing = raw.table_schema(connection, final_name)
     cursor = source.cursor
-    missing = () if keep is None or existing is None else tuple(sorted(keep - set(existing)))
+    missing: tuple[str, ...] = ()
+    if keep is not None and existing is not None:
+        # Names as the store keeps them (PostgreSQL cuts them at 63 bytes), so that a
+        # long name does not look missing on every load.
+        limit = connection.dialect.max_identifier_length or 10_000
+        missing = tuple(sorted(name for name in keep if name[:limit] not in existing))
     if full or missing or cursor is None or existing is None:
         return Plan(final_name, FULL, existing, cursor, None, keep=keep, missing=missing)
     kind = existing.get(cursor)
@@ -162,7 +167,7 @@ class SourceLoad:
 
         typed = convert(frame, self.schema, self.source.date_column, self.source.date_format)
         typed = self._checked(typed)
-        if typed.problems:  # a quarantined row is kept whole, the columns left out too
+        if typed.problems:  # a row quarantined for a bad value is kept with every column
             self._reject(placed, whole, typed.problems)
         numbers = placed.load_start + typed.positions + 1 if self.temporary else None
         self.rows_written += raw.insert_frame(

@@ -189,18 +189,26 @@ class Registry(StrictModel):
         """The columns of a source that its raw table holds; None for all of them.
 
         The source's own date column, key, cursor and declared `columns:`, and every
-        column a metric of it aggregates, filters on, dates by or breaks down by. A
-        source no metric reads yet keeps every column, as does `keep_columns: all`.
+        column a metric of it aggregates, filters on or dates by, and the breakdown
+        columns (`dimensions`) of the metrics whose root cause is measured on it: its
+        own, and those of ratios whose numerator it feeds (`wbr.anomalies.rootcause`).
+        `keep_columns: all` keeps every column.
         """
         source = self.sources[source_name]
-        readers = [metric for metric in self.metrics if metric.source == source_name]
-        if source.keep_columns is KeepColumns.ALL or not readers:
+        if source.keep_columns is KeepColumns.ALL:
             return None
         names = {source.date_column, *source.key, *source.columns}
         if source.cursor is not None:
             names.add(source.cursor)
-        for metric in readers:
-            names.update(metric.dimensions)
+        by_name = self.metrics_by_name
+        for metric in self.metrics:
+            measured = metric
+            if isinstance(metric.aggregation, RatioAggregation):
+                measured = by_name.get(metric.aggregation.numerator, metric)
+            if measured.source == source_name:
+                names.update(metric.dimensions)
+            if metric.source != source_name or not metric.reads_source:
+                continue
             if metric.date_column is not None:
                 names.add(metric.date_column)
             names.update(metric.columns_aggregated)
