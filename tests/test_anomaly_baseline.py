@@ -3,8 +3,10 @@ ranges, past errors, and the choice between the full and the short baseline."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -126,19 +128,16 @@ def test_scoring_hands_on_the_chosen_baseline_s_own_median_error(
     original = SequentialScorer._sigma
     handed = []
 
-    def checked(
-        self: SequentialScorer,
-        lane: _Lane,
-        deseasoned: list[float],
-        level: float,
-        key: int,
-        size: int,
-        key_error: float | None = None,
-    ) -> float:
+    signature = inspect.signature(original)
+
+    def checked(*args: Any, **named: Any) -> float:
+        called = signature.bind(*args, **named).arguments  # whatever `_sigma` takes
+        key_error = called.get("key_error")
         if key_error is not None:
             handed.append(key_error)
-            assert key_error == _median(lane.errors[key][-NOISE_WINDOW:])
-        return original(self, lane, deseasoned, level, key, size, key_error)
+            lane: _Lane = called["lane"]
+            assert key_error == _median(lane.errors[called["key"]][-NOISE_WINDOW:])
+        return original(*args, **named)
 
     monkeypatch.setattr(SequentialScorer, "_sigma", checked)
     for series in (peyton_manning_views(), cdnow_revenue()):
