@@ -29,7 +29,6 @@ from sqlalchemy import Connection
 from connectors.csv_file import WHITESPACE, CsvConnector
 from wbr.ingest import duckdb_writes as writes
 from wbr.ingest import file_marks, store_steps
-from wbr.ingest.convert import infer_schema
 from wbr.ingest.load import Plan, append_plan
 from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import ColumnType, CsvSource, SourceBase
@@ -218,14 +217,7 @@ def _schema(
         store_steps.check_same_schema(where, name, plan.existing, kept, source)
         schema = {column: plan.existing[column] for column in plan.existing}
     else:
-        extract = connector.extract()
-        try:
-            first = next(iter(extract)).frame.rename(columns=str)
-        finally:
-            close = getattr(extract, "close", None)
-            if close is not None:
-                close()
-        schema = infer_schema(first[plan.kept(header)], source.columns, source.date_column)
+        schema = writes.first_batch_schema(connector, source, plan.kept(header))
     return None if ColumnType.DATETIME in schema.values() else schema
 
 

@@ -21,7 +21,6 @@ from connectors.files import resolve_files
 from connectors.parquet_file import ParquetConnector
 from wbr.ingest import duckdb_writes as writes
 from wbr.ingest import file_marks, store_steps
-from wbr.ingest.convert import infer_schema
 from wbr.ingest.load import Plan
 from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import ColumnType, ParquetSource, SourceBase
@@ -73,7 +72,8 @@ def load(
         store_steps.check_same_schema(where, name, plan.existing, kept, source)
         schema = dict(plan.existing)
     else:
-        schema = _first_batch_schema(ParquetConnector(name, source, base_dir), source, kept)
+        connector = ParquetConnector(name, source, base_dir)
+        schema = writes.first_batch_schema(connector, source, kept)
     columns = _columns(connection, schema, types, source)
     if columns is None:
         return None
@@ -82,19 +82,6 @@ def load(
     if outcome is not None:
         file_marks.write_mark(connection, name, None)  # marks are for appended CSV files
     return outcome
-
-
-def _first_batch_schema(
-    connector: ParquetConnector, source: SourceBase, kept: list[str]
-) -> dict[str, ColumnType]:
-    extract = connector.extract()  # a generator: closed at once, after its first batch
-    try:
-        first = next(iter(extract)).frame.rename(columns=str)
-    finally:
-        close = getattr(extract, "close", None)
-        if close is not None:
-            close()
-    return infer_schema(first[kept], source.columns, source.date_column)
 
 
 def _columns(

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
+from connectors.base import Batch, Connector
 from wbr.ingest import store_steps
+from wbr.ingest.convert import infer_schema
 from wbr.ingest.load import Plan
 from wbr.ingest.report import FULL, INCREMENTAL
 from wbr.registry.sources import ColumnType, SourceBase
@@ -45,6 +47,22 @@ def checked_select(connection: Connection, columns: list[tuple[str, str, str]]) 
         misfit = f"error(concat('wbr: misfit ', {sql_text(name)}, ' ', {text}::VARCHAR))"
         values.append(f"CASE WHEN {fits} THEN {value} ELSE {misfit} END AS {text}")
     return ", ".join(values)
+
+
+def first_batch_schema(
+    connector: Connector, source: SourceBase, kept: list[str]
+) -> dict[str, ColumnType]:
+    """The `kept` columns' types, inferred from the connector's first batch exactly as
+    the row-by-row path infers a new table's types."""
+    extract = connector.extract()  # a generator: closed at once, after its first batch
+    try:
+        item = next(iter(extract))
+        first = (item.frame if isinstance(item, Batch) else item).rename(columns=str)
+    finally:
+        close = getattr(extract, "close", None)
+        if close is not None:
+            close()
+    return infer_schema(first[kept], source.columns, source.date_column)
 
 
 def start_again(connection: Connection) -> None:
