@@ -265,3 +265,43 @@ def test_rows_written_while_the_file_is_read_are_loaded_once(
     expected = [*range(1, 3000 if first_load else 3100), *range(5000, 5050), *range(6000, 6010)]
     assert ids == expected  # each row once
     duck.close()
+
+
+@pytest.mark.parametrize("odd", [None, "2024/01/05", "2024-1-05", "20240105 "])
+@pytest.mark.parametrize("column", ["day", "shipped"])
+def test_dates_are_parsed_only_in_iso_form(tmp_path: Path, odd: str | None, column: str) -> None:
+    """A date DuckDB could read but the row-by-row path might read otherwise leaves the
+    file to that path, in the date column and in a declared date column with blanks."""
+    source = {
+        "kind": "csv",
+        "path": "orders.csv",
+        "date_column": "day",
+        "columns": {"shipped": "date"},
+        "on_error": "quarantine",
+    }
+    lines = ["id,day,shipped,amount\n"]
+    lines += [
+        f"{n},2024-02-{1 + n % 28:02d},{'' if n % 3 else '2024-03-01'},{n}\n" for n in range(60)
+    ]
+    if odd is not None:
+        fields = ["60", "2024-02-10", "2024-03-02", "60"]
+        fields[1 if column == "day" else 2] = odd
+        lines.append(",".join(fields) + "\n")
+    duck, lite = (
+        Project(tmp_path / "duck", source, "duckdb"),
+        Project(tmp_path / "lite", source, "sqlite"),
+    )
+    reports = []
+    for project in (duck, lite):
+        (project.folder / "orders.csv").write_text("".join(lines), encoding="utf-8")
+        reports.append(project.load())
+    assert duck.marked() == (odd is None)
+    assert (reports[0].rows, reports[0].rows_rejected) == (
+        reports[1].rows,
+        reports[1].rows_rejected,
+    )
+    as_text = [[tuple(str(v) for v in row) for row in p.rows()] for p in (duck, lite)]
+    assert as_text[0] == as_text[1]
+    assert sum(row[2] == "None" for row in as_text[0]) >= 40  # the blanks stay missing
+    duck.close()
+    lite.close()

@@ -33,18 +33,24 @@ def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+MISFIT = "\x00misfit\x00"  # in a column's value: where the value misfits (see `checked_select`)
+
+
 def checked_select(connection: Connection, columns: list[tuple[str, str, str]]) -> str:
-    """The select list of (name, fits, value) columns; a misfit stops the statement."""
+    """The select list of (name, fits, value) columns; a misfit stops the statement.
+
+    A value that tells misfits itself (a parse that comes out NULL) names `MISFIT`
+    where they go, with `fits` "TRUE": one parse instead of a check and a parse."""
     quote = connection.dialect.identifier_preparer.quote
     values = []
     for name, fits, value in columns:
         text = quote(name)
-        if fits == "TRUE":
-            values.append(f"{value} AS {text}")
-            continue
         # The error names the value: it stops the statement, and the load takes the
         # row-by-row path, which reports the row with its place in the file.
         misfit = f"error(concat('wbr: misfit ', {sql_text(name)}, ' ', {text}::VARCHAR))"
+        if fits == "TRUE":
+            values.append(f"{value.replace(MISFIT, misfit)} AS {text}")
+            continue
         values.append(f"CASE WHEN {fits} THEN {value} ELSE {misfit} END AS {text}")
     return ", ".join(values)
 
