@@ -305,3 +305,58 @@ def test_dates_are_parsed_only_in_iso_form(tmp_path: Path, odd: str | None, colu
     assert sum(row[2] == "None" for row in as_text[0]) >= 40  # the blanks stay missing
     duck.close()
     lite.close()
+
+
+@pytest.mark.parametrize(
+    ("missing", "reads"),
+    [
+        (None, 1),  # nothing but blanks: the first read, blanks only, is the load
+        ("NA", 2),  # as text: would be kept as "NA"
+        ("NaN", 2),  # as a number: DuckDB would keep a NaN
+        ("NULL", 2),  # as a number: does not parse
+        ("-1.#IND", 2),
+    ],
+)
+@pytest.mark.parametrize("column", ["amount", "units", "note"])
+def test_pandas_missing_texts_are_missing_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str | None, column: str, reads: int
+) -> None:
+    """The first read takes only a blank as missing; a value one of pandas' other
+    missing texts would make missing sends the file to a second read that takes them all."""
+    from wbr.ingest import duckdb_csv
+
+    readers: list[str] = []
+    write = duckdb_csv.writes.write
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        readers.append(args[5])
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(duckdb_csv.writes, "write", counted)
+    duck, lite = (
+        Project(tmp_path / "duck", SOURCE, "duckdb"),
+        Project(tmp_path / "lite", SOURCE, "sqlite"),
+    )
+    for project in (duck, lite):
+        write_csv(project.folder, 1, 40)
+        text = (project.folder / "orders.csv").read_text(encoding="utf-8").splitlines()
+        text = [row.removesuffix(",NA") + (",n/d" if row.endswith(",NA") else "") for row in text]
+        if missing is not None:
+            fields = text[31].split(",")  # n = 31: no quoted comma in the line
+            fields[HEADER.strip().split(",").index(column)] = missing
+            text[31] = ",".join(fields)
+        (project.folder / "orders.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+        assert project.load().rows == 39
+    assert duck.marked()
+    assert len(readers) == reads
+    assert "nullstr = [''])" in readers[0]
+    assert ("'NA'" in readers[-1]) == (reads == 2)
+    got, expected = duck.rows(), lite.rows()
+    same_rows(
+        [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in got],
+        [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in expected],
+    )
+    position = HEADER.strip().split(",").index(column)
+    assert (got[30][position] is None) == (missing is not None)
+    duck.close()
+    lite.close()
