@@ -189,3 +189,53 @@ def test_describe_url_hides_the_password() -> None:
     assert described == "postgresql+psycopg://wbr:***@db.example:5432/wbr"
     assert describe_url("sqlite:///x/wbr.db") == "sqlite:///x/wbr.db"
     assert "s3cret" not in describe_url("not a url://wbr:s3cret@host")
+
+
+MIGRATE_IN_A_CHILD = """
+import sys, time
+from wbr.store import create_store_engine, migrate
+import alembic.command  # imported before the start, so that the children meet there
+engine = create_store_engine(sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+migrate(engine)
+engine.dispose()
+"""
+
+
+@pytest.mark.parametrize(
+    "store_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_processes_migrating_a_fresh_store_at_once_all_succeed(
+    tmp_path: Path, store_kind: str, request: pytest.FixtureRequest
+) -> None:
+    """The scheduler, the web app and a `wbr status` started together on a new project
+    each migrate the store: none may fail because another holds it."""
+    import subprocess
+    import sys
+    import time
+
+    for attempt in range(3):
+        if store_kind == "sqlite":
+            url = f"sqlite:///{tmp_path / f'store{attempt}.db'}"
+        else:
+            url = request.getfixturevalue("postgres_schema_url")
+        start = time.time() + 2.5  # every child has started and imported by then
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", MIGRATE_IN_A_CHILD, url, str(start)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        for child in children:
+            _, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+        engine = create_store_engine(url)
+        try:
+            assert current_revision(engine) == head_revision()
+        finally:
+            engine.dispose()
+        if store_kind == "postgres":
+            break  # one schema per test: the advisory lock is what is tested

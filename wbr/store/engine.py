@@ -144,6 +144,14 @@ def _duckdb_engine(url: URL, lock_timeout_seconds: float | None) -> Engine:
     return engine
 
 
+# An execution option: `connection.execution_options(**WRITE_AT_ONCE)` before `begin()`
+# makes SQLite's transaction take the write lock when it starts. Two transactions that
+# both read and then write (two processes migrating a new store) otherwise deadlock,
+# and SQLite fails one at once with "database is locked" instead of waiting.
+SQLITE_BEGIN = "wbr_sqlite_begin"
+WRITE_AT_ONCE = {SQLITE_BEGIN: "IMMEDIATE"}
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -153,16 +161,39 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            # WAL lets the web app read while a load writes.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            _use_wal(cursor)
+            cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at once (see `WRITE_AT_ONCE`).
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL journaling, which lets the web app read while a load writes.
+
+    Switching a new database to WAL needs it to itself, and SQLite does not wait
+    for that: while another process that opened it at the same moment holds it,
+    the switch fails at once with "database is locked". The mode stays in the
+    file, so the switch is tried until it or another process has made it."""
+    import sqlite3
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 _PASSWORD_IN_URL = re.compile(r"(//[^:/@]*:)[^@]*@")

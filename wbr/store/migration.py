@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from wbr.store.dialect import is_postgresql
+from wbr.store.engine import WRITE_AT_ONCE
 
 if TYPE_CHECKING:  # Alembic costs ~0.2 s to import: only when a store needs migrating
     from alembic.config import Config
@@ -49,8 +50,11 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     # One transaction: on PostgreSQL and (with our BEGIN handling) SQLite, a
-    # failing migration leaves the schema as it was.
-    with engine.begin() as connection:
+    # failing migration leaves the schema as it was. Processes that start together
+    # (the web app, the scheduler) migrate one after the other: PostgreSQL by an
+    # advisory lock, SQLite by taking the write lock first. The later ones find the
+    # store at the head and change nothing.
+    with engine.connect() as connection, connection.execution_options(**WRITE_AT_ONCE).begin():
         if is_postgresql(connection):
             lock = text("SELECT pg_advisory_xact_lock(:key)")
             connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
