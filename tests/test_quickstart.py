@@ -69,6 +69,7 @@ def served_demo(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=30)
         process.stdout.close()
     assert (tmp_path / ".wbr" / "wbr.db").exists()
+    assert (tmp_path / ".wbr" / "seasonal-fits.npz").exists()  # kept for the next refresh
     assert (tmp_path / "demo" / "data" / "orders.csv").exists()
 
 

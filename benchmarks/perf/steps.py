@@ -63,8 +63,11 @@ def pipeline(args: argparse.Namespace) -> Result:
     clock.lap("compute")
     if args.detect:
         from wbr.anomalies import detect_project
+        from wbr.anomalies.fit_cache import project_file
 
-        detect_project(workspace.engine, workspace.registry, raw)
+        detect_project(
+            workspace.engine, workspace.registry, raw, project_file(args.folder / "metrics.yaml")
+        )
         clock.lap("detect")
     deck = build_deck(workspace.engine, workspace.registry, raw_engine=raw)
     write_deck_json(deck, args.folder / "deck.json")

@@ -12,12 +12,13 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wbr.anomalies import store
+from wbr.anomalies import fit_cache, store
 from wbr.anomalies.model import Flag, FlagStatus
 from wbr.anomalies.rootcause import contributors, measure_of
 from wbr.anomalies.series import DetectionError, SeriesContext, detect_series
@@ -123,11 +124,16 @@ def _with_contributors(
 
 
 def detect_project(
-    engine: Engine, registry: Registry, raw_engine: Engine | None = None
+    engine: Engine,
+    registry: Registry,
+    raw_engine: Engine | None = None,
+    fits_file: Path | None = None,
 ) -> DetectionReport:
     """Score every metric's complete weeks and store the flags (idempotent).
 
     `raw_engine` is the raw tables' store (for root-cause hints) when not `engine`.
+    `fits_file`: where seasonal fits are kept between runs (`wbr.anomalies.fit_cache`,
+    `fit_cache.project_file(registry_file)`); None fits every series anew.
     """
     raw_store = raw_engine if raw_engine is not None else engine
     now = datetime.now(UTC)
@@ -139,23 +145,24 @@ def detect_project(
         flags: list[Flag] = []
         warnings: list[str] = []
         scored = weeks = 0
-        for metric in registry.metrics:
-            values = weekly.get(metric.name)
-            if metric.anomaly.method is DetectionMethod.OFF or values is None:
-                continue
-            try:
-                found = detect_series(
-                    values.value, metric.anomaly, _context(metric, registry), values.volume
-                )
-            except DetectionError as error:
-                warnings.append(f"`{metric.name}`: {error}")
-                continue
-            scored += 1
-            weeks += int(values.value.notna().sum())
-            if found and metric.dimensions:
-                found, problems = _with_contributors(raw_store, metric, registry, found, values)
-                warnings.extend(problems)
-            flags.extend(found)
+        with fit_cache.fits_kept_in(fits_file):
+            for metric in registry.metrics:
+                values = weekly.get(metric.name)
+                if metric.anomaly.method is DetectionMethod.OFF or values is None:
+                    continue
+                try:
+                    found = detect_series(
+                        values.value, metric.anomaly, _context(metric, registry), values.volume
+                    )
+                except DetectionError as error:
+                    warnings.append(f"`{metric.name}`: {error}")
+                    continue
+                scored += 1
+                weeks += int(values.value.notna().sum())
+                if found and metric.dimensions:
+                    found, problems = _with_contributors(raw_store, metric, registry, found, values)
+                    warnings.extend(problems)
+                flags.extend(found)
         with engine.begin() as conn:
             counts = store.write_flags(conn, flags, run_id, now)
     except Exception as error:

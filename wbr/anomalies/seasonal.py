@@ -30,6 +30,7 @@ from datetime import date, timedelta
 import numpy as np
 from statsmodels.tsa.seasonal import STL
 
+from wbr.anomalies import fit_cache
 from wbr.anomalies.baseline import Bools, Floats
 from wbr.anomalies.holidays import aligned_source_weeks, occurrences
 from wbr.registry.anomaly_settings import HolidayCalendar, KnownEvent
@@ -109,8 +110,26 @@ def _filled(values: Floats) -> Floats:
     return np.asarray(np.interp(positions, positions[present], values[present]))
 
 
+# What `_stl` does with its input, for the key of a kept fit (`wbr.anomalies.fit_cache`).
+_STL_SETTINGS = f"robust;seasonal_deg=0;inner={STL_INNER_ITERATIONS};outer={STL_OUTER_ITERATIONS}"
+
+
 def _stl(history: Floats, period: int) -> tuple[Floats, Floats, float] | None:
-    """STL seasonal component, detrended values and seasonal strength (None: no fit)."""
+    """STL seasonal component, detrended values and seasonal strength (None: no fit);
+    from the detection run's kept fits when this very history was fitted before."""
+    cache = fit_cache.active()
+    if cache is None:
+        return _fit_stl(history, period)
+    key = fit_cache.fit_key(history, period, _STL_SETTINGS)
+    found = cache.get(key)
+    if found is None:
+        found = _fit_stl(history, period)
+        if found is not None:
+            cache.put(key, found)
+    return found
+
+
+def _fit_stl(history: Floats, period: int) -> tuple[Floats, Floats, float] | None:
     with warnings.catch_warnings():
         # A warning from statsmodels means the fit is not to be trusted: no pattern.
         warnings.simplefilter("error")

@@ -170,8 +170,10 @@ def detect(
 def run_detection(workspace: Workspace) -> DetectionReport:
     """Score the project's stored weeks and say what was found (used by refresh and demo)."""
     from wbr.anomalies import detect_project
+    from wbr.anomalies.fit_cache import project_file
 
-    report = detect_project(workspace.engine, workspace.registry, workspace.raw_engine)
+    fits = project_file(workspace.registry_file)
+    report = detect_project(workspace.engine, workspace.registry, workspace.raw_engine, fits)
     explained = sum(flag.explained_by is not None for flag in report.flags)
     click.echo(
         f"scored {report.metrics_scored} metrics over {report.weeks_scored:,} metric-weeks: "

@@ -55,6 +55,7 @@ def describe_summary(summary: dict[str, Any]) -> str:
 def run_refresh(workspace: Workspace) -> RefreshSummary:
     """Ingest, compute, detect; raises the step's own error when one fails."""
     from wbr.anomalies import FlagStatus, detect_project
+    from wbr.anomalies.fit_cache import project_file
     from wbr.compute.run import compute
     from wbr.ingest import ingest
 
@@ -65,7 +66,8 @@ def run_refresh(workspace: Workspace) -> RefreshSummary:
         raw_engine=workspace.raw_engine,
     )
     computed = compute(workspace.engine, workspace.registry, raw_engine=workspace.raw_engine)
-    detected = detect_project(workspace.engine, workspace.registry, workspace.raw_engine)
+    fits = project_file(workspace.registry_file)
+    detected = detect_project(workspace.engine, workspace.registry, workspace.raw_engine, fits)
     return RefreshSummary(
         loaded={report.source: report.rows for report in reports},
         metrics=computed.metrics,
