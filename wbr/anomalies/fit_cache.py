@@ -19,6 +19,7 @@ local state: a project without a `.wbr/` folder (a PostgreSQL store, `wbr detect
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -72,6 +73,7 @@ def fit_key(history: Floats, period: int, settings: str) -> str:
     return digest.hexdigest()
 
 
+@functools.cache  # reading a package's version scans its metadata: 1.4 ms a call
 def _versions() -> str:
     found = [f"format={FORMAT}", f"numpy={np.__version__}"]
     try:
