@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
+from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from test_anomaly_real_series import cdnow_revenue, peyton_manning_views
 
 from wbr.anomalies.baseline import (
+    FACTORS_AT_SMALL_SAMPLE_Z,
     FULL,
     MEDIAN_ABS_TO_SIGMA,
     MEDIAN_MOVING_RANGE_TO_SIGMA,
@@ -143,3 +146,54 @@ def test_scoring_hands_on_the_chosen_baseline_s_own_median_error(
     for series in (peyton_manning_views(), cdnow_revenue()):
         detect_series(series)
     assert len(handed) > 300  # the check ran, and on more than a few periods
+
+
+def test_the_written_out_factors_are_scipys_student_t_quantiles() -> None:
+    """The table that spares detection the scipy.stats import is what scipy computes."""
+    from scipy.stats import t as student_t  # type: ignore[import-untyped]
+
+    assert len(FACTORS_AT_SMALL_SAMPLE_Z) == NOISE_WINDOW
+    tail = NormalDist().cdf(SMALL_SAMPLE_Z)
+    for samples, factor in enumerate(FACTORS_AT_SMALL_SAMPLE_Z, start=1):
+        expected = float(student_t.ppf(tail, samples)) / SMALL_SAMPLE_Z
+        assert factor == pytest.approx(expected, rel=1e-12)
+        assert small_sample_factor(SMALL_SAMPLE_Z, samples) == factor
+    # Other sizes and z still come from scipy.
+    beyond = float(student_t.ppf(tail, NOISE_WINDOW + 1)) / SMALL_SAMPLE_Z
+    assert small_sample_factor(SMALL_SAMPLE_Z, NOISE_WINDOW + 1) == pytest.approx(beyond)
+    other = float(student_t.ppf(NormalDist().cdf(3.5), 5)) / 3.5
+    assert small_sample_factor(3.5, 5) == pytest.approx(other)
+
+
+def test_scoring_a_series_imports_neither_scipy_nor_statsmodels_when_its_fits_are_kept(
+    tmp_path: Path,
+) -> None:
+    """A weekly refresh whose seasonal fits are all kept pays neither import (~1.4 s)."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np, pandas as pd
+from datetime import date, timedelta
+from pathlib import Path
+from wbr.anomalies.fit_cache import fits_kept_in
+from wbr.anomalies.series import detect_series
+t = np.arange(160)
+values = pd.Series(1000 * (1 + 0.3 * np.sin(2 * np.pi * t / 52)) + 5 * np.cos(7 * t),
+                   index=pd.DatetimeIndex([date(2021, 1, 2) + timedelta(weeks=int(i)) for i in t]))
+with fits_kept_in(Path(sys.argv[1])):
+    detect_series(values)
+print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('scipy', 'statsmodels')}))
+"""
+    cache_file = tmp_path / "fits.npz"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(cache_file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs == ["['scipy', 'statsmodels']", "[]"]  # fitted once, then kept

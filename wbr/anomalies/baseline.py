@@ -32,7 +32,6 @@ from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import t as student_t  # type: ignore[import-untyped]  # no stubs
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -69,6 +68,39 @@ FULL = 0  # the key of the full baseline's forecasts and errors
 SHORT_WINDOW_MARGIN = 0.8
 
 
+# `small_sample_factor(SMALL_SAMPLE_Z, n)` for n = 1 .. NOISE_WINDOW, the only sizes the
+# scorer asks for, as scipy.stats.t.ppf gives them (scipy 1.17): importing scipy.stats
+# costs 0.5 s of every detection run. tests/test_anomaly_baseline.py checks them.
+FACTORS_AT_SMALL_SAMPLE_Z = (
+    78.6004993201555,
+    6.40224807050284,
+    3.072980152900078,
+    2.206735322271952,
+    1.8356932374897612,
+    1.634688224549455,
+    1.509991226244474,
+    1.4255441811245835,
+    1.3647517687364212,
+    1.3189788866675822,
+    1.283312142719494,
+    1.2547588937548901,
+    1.2313961396888629,
+    1.2119336544984418,
+    1.19547440878165,
+    1.181375870806831,
+    1.1691659950174096,
+    1.158490347698628,
+    1.149077716867904,
+    1.1407170970424272,
+    1.1332418966663795,
+    1.1265188596840205,
+    1.1204401399280548,
+    1.1149175304707886,
+    1.1098781949374477,
+    1.1052614642619827,
+)
+
+
 @functools.lru_cache(maxsize=4096)
 def small_sample_factor(z: float, samples: int) -> float:
     """How much wider a z-sigma band must be when sigma comes from `samples` values.
@@ -78,6 +110,10 @@ def small_sample_factor(z: float, samples: int) -> float:
     """
     if samples < 1:
         return math.inf
+    if z == SMALL_SAMPLE_Z and samples <= len(FACTORS_AT_SMALL_SAMPLE_Z):
+        return FACTORS_AT_SMALL_SAMPLE_Z[samples - 1]
+    from scipy.stats import t as student_t  # type: ignore[import-untyped]  # no stubs
+
     tail = NormalDist().cdf(z)
     return float(student_t.ppf(tail, samples)) / z
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from statsmodels.tsa.seasonal import STL
 
 from wbr.anomalies import fit_cache
 from wbr.anomalies.baseline import Bools, Floats
@@ -130,6 +129,10 @@ def _stl(history: Floats, period: int) -> tuple[Floats, Floats, float] | None:
 
 
 def _fit_stl(history: Floats, period: int) -> tuple[Floats, Floats, float] | None:
+    # Imported here: statsmodels (and the parts of scipy it pulls in) cost about 0.9 s,
+    # which a refresh whose fits are all kept need not pay.
+    from statsmodels.tsa.seasonal import STL
+
     with warnings.catch_warnings():
         # A warning from statsmodels means the fit is not to be trusted: no pattern.
         warnings.simplefilter("error")
