@@ -315,6 +315,8 @@ def test_dates_are_parsed_only_in_iso_form(tmp_path: Path, odd: str | None, colu
         ("NaN", 2),  # as a number: DuckDB would keep a NaN
         ("NULL", 2),  # as a number: does not parse
         ("-1.#IND", 2),
+        (" nan", 3),  # DuckDB reads NaN on both reads; the row-by-row path decides
+        ("NAN", 3),
     ],
 )
 @pytest.mark.parametrize("column", ["amount", "units", "note"])
@@ -325,6 +327,8 @@ def test_pandas_missing_texts_are_missing_values(
     missing texts would make missing sends the file to a second read that takes them all."""
     from wbr.ingest import duckdb_csv
 
+    if (column, missing) == ("note", "NAN"):
+        reads = 1  # not a missing text to pandas: a word like any other
     readers: list[str] = []
     write = duckdb_csv.writes.write
 
@@ -347,16 +351,17 @@ def test_pandas_missing_texts_are_missing_values(
             text[31] = ",".join(fields)
         (project.folder / "orders.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
         assert project.load().rows == 39
-    assert duck.marked()
-    assert len(readers) == reads
+    assert duck.marked() == (reads < 3)  # 3: both reads misfit, the row-by-row path loads
+    assert len(readers) == min(reads, 2)
     assert "nullstr = [''])" in readers[0]
-    assert ("'NA'" in readers[-1]) == (reads == 2)
+    assert ("'NA'" in readers[-1]) == (reads > 1)
     got, expected = duck.rows(), lite.rows()
     same_rows(
         [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in got],
         [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in expected],
     )
     position = HEADER.strip().split(",").index(column)
-    assert (got[30][position] is None) == (missing is not None)
+    if missing is None or missing in duckdb_csv.PANDAS_NA:  # the others: as pandas decides
+        assert (got[30][position] is None) == (missing is not None)
     duck.close()
     lite.close()

@@ -148,18 +148,21 @@ def _checked_values(
         fits, value = _column(
             quote(name), kind, is_date=name == source.date_column, declared=declared
         )
-        if missing != PANDAS_NA:
-            fits = _also_not_missing(quote(name), kind, fits, missing)
+        fits = _also_not_missing(quote(name), kind, fits, missing)
         columns.append((name, fits, value))
     return writes.checked_select(connection, columns)
 
 
 def _also_not_missing(text: str, kind: ColumnType, fits: str, missing: tuple[str, ...]) -> str:
-    """`fits`, and the value is none that pandas takes as missing and the reader did not."""
-    others = tuple(na for na in PANDAS_NA if na not in missing)
-    if kind in (ColumnType.INTEGER, ColumnType.FLOAT):  # "nan", "-NaN" parse as NaN
+    """`fits`, and the value is none that pandas takes as missing and the reader did not.
+
+    A number column's NaN misfits on either read: DuckDB parses "nan" and "-NaN" (the
+    first read) and also " nan", "NAN" or "+nan" (not in pandas' list) as NaN, which
+    the row-by-row path stores as missing or rejects, never as NaN."""
+    if kind in (ColumnType.INTEGER, ColumnType.FLOAT):
         return f"({text} IS NULL OR NOT isnan({text})) AND {fits}"
-    if kind is ColumnType.TEXT:  # dates and booleans misfit on these already
+    others = tuple(na for na in PANDAS_NA if na not in missing)
+    if kind is ColumnType.TEXT and others:  # dates and booleans misfit on these already
         return f"({text} IS NULL OR {text} NOT IN {writes.sql_list(others)}) AND {fits}"
     return fits
 
