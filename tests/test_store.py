@@ -239,3 +239,36 @@ def test_processes_migrating_a_fresh_store_at_once_all_succeed(
             engine.dispose()
         if store_kind == "postgres":
             break  # one schema per test: the advisory lock is what is tested
+
+
+class _RefusingCursor:
+    """A cursor whose WAL switch fails with `error`, counting the attempts."""
+
+    def __init__(self, error: str) -> None:
+        self.error, self.attempts = error, 0
+
+    def execute(self, statement: str) -> _RefusingCursor:
+        if statement == "PRAGMA journal_mode=WAL":
+            import sqlite3
+
+            self.attempts += 1
+            raise sqlite3.OperationalError(self.error)
+        self.mode = "wal" if self.attempts >= 3 else "delete"  # another process switched it
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return (self.mode,)
+
+
+def test_the_wal_switch_waits_only_for_a_lock() -> None:
+    import sqlite3
+
+    from wbr.store.engine import _use_wal
+
+    locked = _RefusingCursor("database is locked")
+    _use_wal(locked)  # returns once the file is in WAL mode, switched by another process
+    assert locked.attempts == 3
+    read_only = _RefusingCursor("attempt to write a readonly database")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        _use_wal(read_only)
+    assert read_only.attempts == 1  # raised at once, not retried for the busy timeout

@@ -188,7 +188,9 @@ def _use_wal(cursor: Any) -> None:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             return
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise  # a read-only file, a full disk: nothing to wait for
             if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
                 return
             if time.monotonic() > deadline:
