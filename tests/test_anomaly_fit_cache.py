@@ -119,3 +119,18 @@ def test_only_a_project_with_local_state_keeps_fits(tmp_path: Path) -> None:
     assert project_file(registry) is None  # e.g. a PostgreSQL store: no .wbr/ folder
     (tmp_path / ".wbr").mkdir()
     assert project_file(registry) == tmp_path / ".wbr" / "seasonal-fits.npz"
+
+
+def test_the_file_takes_the_umasks_mode(tmp_path: Path) -> None:
+    """A scheduler and a CLI run by different users share `.wbr/`: not a private file."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        cache_file = tmp_path / "fits.npz"
+        with fits_kept_in(cache_file):
+            detect_series(yearly_series(7))
+        assert cache_file.stat().st_mode & 0o777 == 0o644
+        assert [p.name for p in tmp_path.iterdir()] == ["fits.npz"]  # no temporary left
+    finally:
+        os.umask(umask)

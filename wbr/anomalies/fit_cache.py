@@ -22,7 +22,6 @@ import contextlib
 import functools
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
@@ -133,10 +132,12 @@ def _write(path: Path, fits: dict[str, Fit]) -> None:
     empty = np.zeros(0)
     seasonal = np.concatenate([fits[k][0] for k in keys]) if keys else empty
     detrended = np.concatenate([fits[k][1] for k in keys]) if keys else empty
+    # Beside the target, made with open() so that the file gets the umask's mode (a
+    # scheduler and a CLI run by different users can both read it), then moved over it.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".fits-", suffix=".npz")
         try:
-            with os.fdopen(handle, "wb") as out:
+            with temporary.open("wb") as out:
                 np.savez(
                     out,
                     keys=np.array(keys, dtype="U64"),
@@ -148,7 +149,7 @@ def _write(path: Path, fits: dict[str, Fit]) -> None:
                 )
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
     except OSError:
         return
