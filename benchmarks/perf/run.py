@@ -58,9 +58,12 @@ class Store:
         self.kind = kind
         self.schema = f"wbr_perf_{uuid.uuid4().hex[:12]}"
         self.raw_url: str | None = None  # None: the raw tables are in `url` too
-        if kind == "default":  # what wbr uses when given no URL
-            self.url = f"sqlite:///{folder / 'store.db'}"
-            self.raw_url = f"duckdb:///{folder / 'raw.duckdb'}"
+        if kind == "default":  # what wbr uses when given no URL, where it puts it
+            # In .wbr/, as wbr has it: what it keeps there between runs (the registry's
+            # parse, the seasonal fits) is part of what a user's refresh costs.
+            (folder / ".wbr").mkdir(exist_ok=True)
+            self.url = f"sqlite:///{folder / '.wbr' / 'wbr.db'}"
+            self.raw_url = f"duckdb:///{folder / '.wbr' / 'raw.duckdb'}"
         elif kind == "sqlite":
             self.url = f"sqlite:///{folder / 'store.db'}"
         elif kind == "duckdb":  # stores.py's candidate: wbr's app schema cannot live there

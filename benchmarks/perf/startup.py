@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/perf/startup.py --folder DIR [--repeat 7] [--out FILE]
 
 DIR is a project with a built store: run.py leaves one in $TMPDIR/wbr-perf/
-work-default-<rows>/ (store.db and raw.duckdb), or any project after `wbr ingest`
-and `wbr compute` (.wbr/). The deck's size depends on the metrics, not the rows. Each command runs
---repeat times as a fresh process; the median wall-clock seconds and the median CPU
-seconds (user + system, from the kernel's accounting of the child) are reported.
+work-default-<rows>/, or any project after `wbr ingest` and `wbr compute` (the store in
+.wbr/; a store.db of an older run.py is read where it is). The deck's size depends on
+the metrics, not the rows. Each command runs --repeat times as a fresh process; the
+median wall-clock seconds and the median CPU seconds (user + system, from the kernel's
+accounting of the child) are reported.
 CPU seconds move less than wall-clock seconds when others share the machine.
 wbr's modules are compiled to bytecode first, as a wheel install has them (report.py).
 """
