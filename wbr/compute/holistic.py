@@ -84,8 +84,8 @@ def count_distinct(
 
 
 def overlap(ranges: list[tuple[date, date]]) -> float:
-    """How many ranges a day of their span is in, on average: about 4 for a first
-    compute (week, month, quarter, year), under 1.5 for a weekly refresh's."""
+    """How many of the ranges a day in any of them is in, on average: about 4 for a
+    first compute (week, month, quarter, year), under 1.5 for a weekly refresh's."""
     covered: set[int] = set()
     total = 0
     for start, end in ranges:
