@@ -178,5 +178,7 @@ def print_size(size: dict[str, Any], store: str) -> None:
     ):
         print(f"  {label:<34} {_ratio(build, steps.get(other))}")
     print(f"  {'wbr refresh / wbr build':<34} {_ratio(steps.get('wbr refresh'), build)}")
+    if "wbr refresh 2" in steps:
+        print(f"  {'wbr refresh 2 / wbr build':<34} {_ratio(steps.get('wbr refresh 2'), build)}")
     print(f"  reference: {REFERENCE_APP}")
     print()
