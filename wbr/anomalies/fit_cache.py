@@ -32,7 +32,6 @@ import numpy.typing as npt
 
 FORMAT = 1  # bump when what a fit returns for the same input changes
 FILE_NAME = "seasonal-fits.npz"
-STATE_FOLDER = ".wbr"
 
 Floats = npt.NDArray[np.float64]
 Fit = tuple[Floats, Floats, float]  # seasonal component, detrended values, strength
@@ -84,7 +83,10 @@ def _versions() -> str:
 
 def project_file(registry_file: Path) -> Path | None:
     """Where a project keeps its fits: in the `.wbr/` folder beside its registry, if any."""
-    folder = registry_file.resolve().parent / STATE_FOLDER
+    # Imported here: the store's module brings SQLAlchemy, which scoring alone never needs.
+    from wbr.store.engine import DEFAULT_STORE_RELATIVE_PATH
+
+    folder = registry_file.resolve().parent / DEFAULT_STORE_RELATIVE_PATH.parent
     return folder / FILE_NAME if folder.is_dir() else None
 
 
