@@ -105,3 +105,33 @@ def test_the_daily_benchmark_input_imports_and_computes_the_values_it_checks(
     expected = daily.expected_values(tmp_path / "in", 30)
     check = daily.agreement(daily.stored_values(tmp_path / "in"), expected)
     assert check["values_compared"] == 60 and check["values_differing"] == 0, check
+
+
+def test_the_scheduled_step_times_only_the_refresh_after_the_append(tmp_path: Path) -> None:
+    """benchmarks/perf/run.py's `wbr schedule` step: the process builds (catches up),
+    says READY, and only then does the runner append the week it refreshes."""
+    sys.path.insert(0, str(GENERATOR.parent))
+    try:
+        import run
+        from generate import append_week
+    finally:
+        sys.path.remove(str(GENERATOR.parent))
+    generate(tmp_path, "--metrics", "6")
+    csv_path = tmp_path / "orders.csv"
+    sizes: list[int] = []
+
+    def append() -> None:
+        sizes.append(csv_path.stat().st_size)
+        append_week(csv_path, ROWS, seed=3)
+
+    # The catch-up is the first build here: nothing was loaded before the process started.
+    result = run.run_step("scheduled", tmp_path, None, 300, when_ready=append)
+
+    assert result["ok"], result
+    assert len(sizes) == 1 and csv_path.stat().st_size > sizes[0]
+    assert result["catch_up_phases"]["ingest"] > 0
+    assert result["load_modes"] == ["incremental"]
+    appended = len(read_rows(csv_path)) - ROWS
+    assert result["rows_loaded"] == appended
+    assert set(result["phases"]) == {"ingest", "compute", "deck"}
+    assert 0 < result["seconds"] < result["process_seconds"]

@@ -177,8 +177,8 @@ def print_size(size: dict[str, Any], store: str) -> None:
         ("wbr build / pandas", "pandas"),
     ):
         print(f"  {label:<34} {_ratio(build, steps.get(other))}")
-    print(f"  {'wbr refresh / wbr build':<34} {_ratio(steps.get('wbr refresh'), build)}")
-    if "wbr refresh 2" in steps:
-        print(f"  {'wbr refresh 2 / wbr build':<34} {_ratio(steps.get('wbr refresh 2'), build)}")
+    for refresh in ("wbr refresh", "wbr refresh 2", "wbr schedule"):
+        if refresh in steps:
+            print(f"  {refresh + ' / wbr build':<34} {_ratio(steps.get(refresh), build)}")
     print(f"  reference: {REFERENCE_APP}")
     print()

@@ -13,6 +13,8 @@ For each size: generate the data (cached in --data-dir), then measure
   pandas        read the CSV, the same weekly and monthly values in plain pandas
   wbr refresh   one new week appended to the CSV; ingest (incremental) + compute + JSON
   wbr refresh 2 the same for the week after (with --detect: every seasonal fit kept)
+  wbr schedule  the week after that, refreshed as `wbr schedule` does: by a process
+                that is already running (it caught up first), timed from the append
 and check that the floor and pandas agree with wbr's stored values for one week
 and one month. With --detect, build and refresh also flag anomalies after compute,
 as the weekly job `wbr refresh` does (the reference app detects nothing). Prints
@@ -31,9 +33,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -159,9 +163,13 @@ def run_step(
     folder: Path,
     store: Store | None,
     timeout: float,
+    when_ready: Callable[[], object] | None = None,
     **extra: Any,
 ) -> dict:
-    """Run one step in a fresh Python process; its RESULT line, or why it failed."""
+    """Run one step in a fresh Python process; its RESULT line, or why it failed.
+
+    `when_ready` is called once the step prints READY (the `scheduled` step, after its
+    catch-up), and the step goes on when it returns."""
     command = [sys.executable, str(HERE / "steps.py"), step, "--folder", str(folder)]
     if store is not None:
         command += ["--url", store.url]
@@ -171,26 +179,35 @@ def run_step(
     print(f"  {step} …", end=" ", flush=True)
     start = time.perf_counter()
     cpu_before = children_cpu_seconds()
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    watcher = RssWatcher(process.pid)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
-        print(f"stopped after {timeout:.0f} s", flush=True)
-        seen = watcher.stop()
-        return {
-            "ok": False,
-            "error": f"stopped after {timeout:.0f} s",
-            "seconds": timeout,
-            "peak_rss_mb": seen,  # the largest RSS sampled before it was stopped
-            "phases": phases(out),  # the phases it finished
-        }
-    watcher.stop()
-    lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+    with tempfile.TemporaryFile("w+") as errors:  # a file: a full pipe cannot stall the step
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            start_new_session=True,
+        )
+        watcher = RssWatcher(process.pid)
+        before = _until_ready(process, when_ready) if when_ready is not None else ""
+        try:
+            out, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, _ = process.communicate()
+            print(f"stopped after {timeout:.0f} s", flush=True)
+            seen = watcher.stop()
+            return {
+                "ok": False,
+                "error": f"stopped after {timeout:.0f} s",
+                "seconds": timeout,
+                "peak_rss_mb": seen,  # the largest RSS sampled before it was stopped
+                "phases": phases(before + out),  # the phases it finished
+            }
+        watcher.stop()
+        errors.seek(0)
+        err = errors.read()
+    lines = [line for line in (before + out).splitlines() if line.startswith("RESULT ")]
     if not lines:
         tail = (err.strip().splitlines() or ["no output"])[-1]
         result: dict[str, Any] = {"ok": False, "error": tail, "seconds": None}
@@ -209,6 +226,20 @@ def run_step(
     else:
         print(f"failed: {result['error']}", flush=True)
     return result
+
+
+def _until_ready(process: subprocess.Popen[str], when_ready: Callable[[], object]) -> str:
+    """The step's output up to its READY line; then `when_ready()`, then a line to go on."""
+    assert process.stdout is not None and process.stdin is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.strip() == "READY":
+            when_ready()
+            process.stdin.write("go\n")
+            process.stdin.flush()
+            break
+    return "".join(seen)
 
 
 def stored_values(url: str) -> dict[str, dict[str, float | None]]:
@@ -290,6 +321,19 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
             _, appended = append_week(folder / "orders.csv", rows, args.seed + 1)
             steps["wbr refresh 2"] = run_step("pipeline", folder, store, timeout, **detect)
             steps["wbr refresh 2"]["rows_appended"] = appended
+            # The week after that as the running scheduler refreshes it: no process start.
+            added: list[int] = []
+            steps["wbr schedule"] = run_step(
+                "scheduled",
+                folder,
+                store,
+                timeout,
+                when_ready=lambda: added.append(
+                    append_week(folder / "orders.csv", rows, args.seed + 2)[1]
+                ),
+                **detect,
+            )
+            steps["wbr schedule"]["rows_appended"] = sum(added)
     for result in steps.values():
         result.pop("values", None)
     return {"rows": rows, "metrics": args.metrics, "generate_seconds": generated, "steps": steps}
