@@ -141,6 +141,32 @@ def test_an_edited_definition_recomputes_that_metric(workspace: Workspace) -> No
     assert report.metrics == 2  # clicks, and ctr which is computed from it
 
 
+def test_a_metric_taken_out_of_the_registry_loses_its_values_and_state(
+    workspace: Workspace,
+) -> None:
+    before, state = stored(workspace), saved_state(workspace)
+    yaml = YAML(typ="safe")
+    data = yaml.load(workspace.registry_file)
+    data["metrics"] = [m for m in data["metrics"] if m["name"] != "order_value"]
+    for section in data["deck"]["sections"]:
+        section["metrics"] = [name for name in section["metrics"] if name != "order_value"]
+    with workspace.registry_file.open("w") as handle:
+        yaml.dump(data, handle)
+    edited = open_workspace(workspace.registry_file)
+    try:
+        report = compute(edited.engine, edited.registry)
+        after, state_after = stored(edited), saved_state(edited)
+        again = compute(edited.engine, edited.registry)
+    finally:
+        edited.engine.dispose()
+    kept = {key: row for key, row in before.items() if key[0] != "order_value"}
+    assert len(kept) < len(before)
+    assert after == kept  # the others' values untouched, not even their computed_at
+    assert set(state_after) == set(state) - {"order_value"}
+    assert report.changed_periods is None  # every period lost a value: the deck rebuilds
+    assert (again.rows_written, again.changed_periods) == (0, frozenset())
+
+
 def rewrite_traffic(folder: Path, change: dict[str, int]) -> None:
     """Rewrite traffic.csv in place, its last day's columns set to `change`: a full reload."""
     path = folder / "data" / "traffic.csv"

@@ -84,6 +84,23 @@ def percentiles_together(
     """Several metrics of one table over the same periods, as few queries as the budget allows."""
     if not periods:
         return {job.metric.name: np.full(0, np.nan) for job in jobs}
+    # Periods of other grains over the same days have the same percentiles: a month and
+    # its month-to-date, a quarter's or a year's first month, last year's to-dates in
+    # January. Each range is computed once: a January refresh joined each new row to
+    # five periods and last January's rows to three, and took 0.33 s at 300 metrics.
+    slot_of: dict[tuple[date, date], int] = {}
+    slots = np.array([slot_of.setdefault((p.start, p.end), len(slot_of)) for p in periods])
+    if len(slot_of) < len(periods):
+        first = np.unique(slots, return_index=True)[1]  # each range's first period
+        distinct = percentiles_together(
+            conn,
+            table,
+            date_column,
+            [PercentileJob(job.metric, job.rows[first]) for job in jobs],
+            [periods[i] for i in first],
+            maps,
+        )
+        return {name: values[slots] for name, values in distinct.items()}
     if conn.dialect.name not in PERCENTILE_CONT_DIALECTS:
         return {
             job.metric.name: _percentiles_from_counts(conn, table, date_column, job, periods)
