@@ -108,7 +108,7 @@ def test_the_daily_benchmark_input_imports_and_computes_the_values_it_checks(
 
 
 def test_the_scheduled_step_times_only_the_refresh_after_the_append(tmp_path: Path) -> None:
-    """benchmarks/perf/run.py's `wbr schedule` step: the process builds (catches up),
+    """benchmarks/perf/run.py's `wbr scheduler` step: the process builds (catches up),
     says READY, and only then does the runner append the week it refreshes."""
     sys.path.insert(0, str(GENERATOR.parent))
     try:

@@ -20,7 +20,7 @@ in a fresh project folder:
           week (`steps.py pipeline`)
   refresh seven more days appended to data.csv, then the same process again: the
           imported deck's weekly refresh (`import-wbr-app` writes `incremental:`)
-  scheduled  the week after, refreshed as `wbr schedule` does: by a process that is
+  scheduled  the week after, refreshed as `wbr scheduler` does: by a process that is
           already running and has caught up, timed from the moment the rows are there
 
 For the build it reports the whole process — wall-clock seconds from spawn to exit,

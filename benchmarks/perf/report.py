@@ -177,7 +177,7 @@ def print_size(size: dict[str, Any], store: str) -> None:
         ("wbr build / pandas", "pandas"),
     ):
         print(f"  {label:<34} {_ratio(build, steps.get(other))}")
-    for refresh in ("wbr refresh", "wbr refresh 2", "wbr schedule"):
+    for refresh in ("wbr refresh", "wbr refresh 2", "wbr scheduler"):
         if refresh in steps:
             print(f"  {refresh + ' / wbr build':<34} {_ratio(steps.get(refresh), build)}")
     print(f"  reference: {REFERENCE_APP}")

@@ -13,7 +13,7 @@ For each size: generate the data (cached in --data-dir), then measure
   pandas        read the CSV, the same weekly and monthly values in plain pandas
   wbr refresh   one new week appended to the CSV; ingest (incremental) + compute + JSON
   wbr refresh 2 the same for the week after (with --detect: every seasonal fit kept)
-  wbr schedule  the week after that, refreshed as `wbr schedule` does: by a process
+  wbr scheduler the week after that, refreshed as `wbr scheduler` does: by a process
                 that is already running (it caught up first), timed from the append
 and check that the floor and pandas agree with wbr's stored values for one week
 and one month. With --detect, build and refresh also flag anomalies after compute,
@@ -323,7 +323,7 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
             steps["wbr refresh 2"]["rows_appended"] = appended
             # The week after that as the running scheduler refreshes it: no process start.
             added: list[int] = []
-            steps["wbr schedule"] = run_step(
+            steps["wbr scheduler"] = run_step(
                 "scheduled",
                 folder,
                 store,
@@ -333,7 +333,7 @@ def run_size(rows: int, args: argparse.Namespace) -> dict[str, Any]:
                 ),
                 **detect,
             )
-            steps["wbr schedule"]["rows_appended"] = sum(added)
+            steps["wbr scheduler"]["rows_appended"] = sum(added)
     for result in steps.values():
         result.pop("values", None)
     return {"rows": rows, "metrics": args.metrics, "generate_seconds": generated, "steps": steps}

@@ -62,7 +62,7 @@ def pipeline(args: argparse.Namespace) -> Result:
 
 
 def scheduled(args: argparse.Namespace) -> Result:
-    """The weekly refresh as `wbr schedule` runs it: in a process that is already up.
+    """The weekly refresh as `wbr scheduler` runs it: in a process that is already up.
 
     The scheduler opens its workspace once and keeps it; when it starts it catches up,
     which here is a refresh that finds nothing new (its phases are reported apart).
