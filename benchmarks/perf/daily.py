@@ -266,7 +266,8 @@ def one_build(base: Path, work: Path, metrics: int) -> dict[str, Any]:
     scheduled = run_step(
         "scheduled", work, None, STEP_TIMEOUT, when_ready=lambda: append_week(work / "data.csv")
     )
-    if not scheduled.get("ok") or scheduled["load_modes"] != ["incremental"]:
+    loaded = scheduled.get("ok") and scheduled["load_modes"] == ["incremental"]
+    if not loaded or scheduled["week_ending"] <= refreshed["week_ending"]:
         raise RuntimeError(f"the scheduled refresh did not load the new week: {scheduled}")
     scheduled_share = scheduled["seconds"] / build["wall_seconds"]
     print(

@@ -189,7 +189,16 @@ def run_step(
             start_new_session=True,
         )
         watcher = RssWatcher(process.pid)
-        before = _until_ready(process, when_ready) if when_ready is not None else ""
+        # Stopped like a step that overran if it never gets to READY within the timeout.
+        alarm = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
+        alarm.start()
+        try:
+            before = _until_ready(process, when_ready) if when_ready is not None else ""
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)  # not left waiting for a line forever
+            raise
+        finally:
+            alarm.cancel()
         try:
             out, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
