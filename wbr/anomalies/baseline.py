@@ -254,6 +254,57 @@ class SequentialScorer:
         other._lanes = [lane.copy() for lane in self._lanes]
         return other
 
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Its state as plain arrays, to go on from later (`wbr.anomalies.resume`).
+
+        Only a scorer of consecutive periods (one lane) has one: a daily scorer's seven
+        lanes are never resumed."""
+        assert len(self._lanes) == 1, "only a one-lane scorer is resumed"
+        lane = self._lanes[0]
+        keys = sorted(lane.errors)
+        return {
+            "expected": self.expected.copy(),
+            "half_width": self.half_width.copy(),
+            "fired": self.fired.copy(),
+            "baseline_size": self.baseline_size.copy(),
+            "shift_at": self.shift_at.copy(),
+            "usable": np.array(lane.usable, dtype=np.int64),
+            "error_keys": np.array(keys, dtype=np.int64),
+            "error_counts": np.array([len(lane.errors[k]) for k in keys], dtype=np.int64),
+            "errors": np.array([e for k in keys for e in lane.errors[k]], dtype=np.float64),
+            "level_start": np.array([lane.level_start], dtype=np.int64),
+            "recent_periods": np.array([t for t, _ in lane.recent], dtype=np.int64),
+            "recent_signs": np.array([sign for _, sign in lane.recent], dtype=np.float64),
+        }
+
+    def restore(self, state: dict[str, np.ndarray]) -> int:
+        """Take the state `snapshot` gave, of this series' first periods; how many."""
+        assert len(self._lanes) == 1, "only a one-lane scorer is resumed"
+        scored = len(state["expected"])
+        for name in ("expected", "half_width", "fired", "baseline_size", "shift_at"):
+            getattr(self, name)[:scored] = state[name]
+        errors: dict[int, list[float]] = {}
+        values = state["errors"].tolist()
+        for key, count in zip(
+            state["error_keys"].tolist(), state["error_counts"].tolist(), strict=True
+        ):
+            errors[key], values = values[:count], values[count:]
+        self._lanes = [
+            _Lane(
+                state["usable"].tolist(),
+                errors,
+                int(state["level_start"][0]),
+                list(
+                    zip(
+                        state["recent_periods"].tolist(),
+                        state["recent_signs"].tolist(),
+                        strict=True,
+                    )
+                ),
+            )
+        ]
+        return scored
+
     def score(self, start: int, end: int, season: Floats, scorable: bool = True) -> None:
         """Score periods [start, end) with `season` (NaN: no pattern known for a period)."""
         # Plain lists: this loop runs once per period and metric, on a few values each.

@@ -17,9 +17,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from wbr.anomalies import resume
 from wbr.anomalies.baseline import Bools, Floats, ScoringParams, SequentialScorer
 from wbr.anomalies.model import DetectorName
-from wbr.anomalies.seasonal import block_starts, cleaned_history, fit_block
+from wbr.anomalies.seasonal import block_starts, cleaned_history, fit_block, keep_fit
 from wbr.registry.anomaly_settings import AnomalySettings, KnownEvent
 
 # Band half-width in noise sigmas at sensitivity 1 (before the small-sample
@@ -34,6 +35,10 @@ RELATIVE_NOISE_FLOOR = 0.002
 # the one before (median correlation): a trend's step or an incident that STL
 # took for seasonality does not repeat, and would only add noise.
 PATTERN_REPEAT_FOR_AUTO = 0.3
+# The runs whose state `wbr.anomalies.resume` keeps: `auto`'s robust and seasonal runs
+# of a weekly series, or one robust run over consecutive periods.
+AUTO_RUNS = "auto-weekly"
+ROBUST_RUN = "robust-consecutive"
 SPARSE_ZERO_SHARE = 0.2  # auto: this share of zeros, or a median under 10, is sparse
 SPARSE_MEDIAN = 10.0
 
@@ -169,10 +174,30 @@ def _run(
     """
     x, log, scorer = _scorer(series, settings, seasonal)
     cadence, n = series.cadence, len(x)
+    if not seasonal and cadence.step == 1:
+        return _robust_weeks(series, settings, x, log, scorer)
     starts = block_starts(x, cadence.season) if seasonal else []
     scorable = scorer.params.step == cadence.step
     scorer.score(0, starts[0] if starts else n, np.zeros(n), scorable=scorable)
     return _seasons(series, settings, x, log, scorer, starts, min_strength, first_min_strength)
+
+
+def _robust_weeks(
+    series: SeriesInput, settings: AnomalySettings, x: Floats, log: bool, scorer: SequentialScorer
+) -> Estimates:
+    """One robust run over consecutive periods, going on from a kept state if one applies."""
+    n = len(x)
+    states = resume.active()
+    scored = 0
+    if states is not None:
+        found = states.find(resume.candidate_keys(ROBUST_RUN, series, settings, log))
+        if found is not None:
+            scored = scorer.restore(found[1])
+            states.resumed += 1
+    scorer.score(scored, n, np.zeros(n))
+    if states is not None:
+        states.keep(resume.series_key(ROBUST_RUN, series, settings, log, n), scorer.snapshot())
+    return _estimates(x, log, scorer, [DetectorName.ROBUST] * n)
 
 
 def _seasons(
@@ -184,16 +209,27 @@ def _seasons(
     starts: list[int],
     min_strength: float,
     first_min_strength: float,
+    names: list[DetectorName] | None = None,
+    resume_from: int = 0,
 ) -> Estimates:
-    """Score each season from `starts` on, with last year's pattern where it earned it."""
+    """Score each season from `starts` on, with last year's pattern where it earned it.
+
+    `names`: the detector of each period, filled in here (a new list when None).
+    `resume_from`: the periods before it were scored already (a restored scorer,
+    `wbr.anomalies.resume`), and every block starts before it."""
     cadence, n = series.cadence, len(x)
-    names: list[DetectorName] = [DetectorName.ROBUST] * n
+    if names is None:
+        names = [DetectorName.ROBUST] * n
     zeros = np.zeros(n)
     for start in starts:
         end = min(start + cadence.season, n)
         history = cleaned_history(
             x, scorer.expected, scorer.fired, series.one_off, start, cadence.season, cadence.yearly
         )
+        if end <= resume_from:
+            # Scored already, but its fit stays kept for a run that cannot go on.
+            keep_fit(history, start, cadence.season)
+            continue
         fit = fit_block(
             history,
             series.dates,
@@ -207,10 +243,10 @@ def _seasons(
         used = DetectorName.SEASONAL in names[:start]
         needed = min_strength if used else max(min_strength, first_min_strength)
         if fit is not None and fit.strength >= needed:
-            scorer.score(start, end, fit.season)
+            scorer.score(max(start, resume_from), end, fit.season)
             names[start:end] = [DetectorName.SEASONAL] * (end - start)
         else:
-            scorer.score(start, end, zeros)
+            scorer.score(max(start, resume_from), end, zeros)
     return _estimates(x, log, scorer, names)
 
 
@@ -222,27 +258,14 @@ def _robust_and_seasonal(
     Where comparable periods are consecutive (weeks) and both runs choose the same
     scale (they do unless the series is sparse), the two compare consecutive periods
     alike until the first season with a pattern (two years): that stretch is scored
-    once, and each run goes on from a copy of its state. Otherwise two runs.
+    once, and each run goes on from a copy of its state. Otherwise two runs. In a
+    detection run that keeps states (`wbr.anomalies.resume`), both runs of a weekly
+    series go on from the last run's when its weeks are this series' first ones.
     """
     x, log, robust = _scorer(series, settings, seasonal=False)
     n = len(x)
     shared = series.cadence.step == 1 and log == _uses_log(series.values)
-    starts = block_starts(x, series.cadence.season) if shared else []
-    robust.score(0, starts[0] if starts else n, np.zeros(n))
-    if shared:  # the seasonal run goes on from a copy, before the robust one moves on
-        with_pattern = _seasons(
-            series,
-            settings,
-            x,
-            log,
-            robust.fork(),
-            starts,
-            PATTERN_REPEAT_FOR_AUTO,
-            FIRST_PATTERN_REPEAT,
-        )
-        if starts:
-            robust.score(starts[0], n, np.zeros(n))
-    else:
+    if not shared:
         with_pattern = _run(
             series,
             settings,
@@ -250,7 +273,73 @@ def _robust_and_seasonal(
             min_strength=PATTERN_REPEAT_FOR_AUTO,
             first_min_strength=FIRST_PATTERN_REPEAT,
         )
+        robust.score(0, n, np.zeros(n))
+        return _estimates(x, log, robust, [DetectorName.ROBUST] * n), with_pattern
+    starts = block_starts(x, series.cadence.season)
+    states = resume.active()
+    seasonal, names, scored = _resumed(series, settings, log, robust, starts, states)
+    if seasonal is None:
+        robust.score(0, starts[0] if starts else n, np.zeros(n))
+        seasonal, scored = robust.fork(), starts[0] if starts else n
+    with_pattern = _seasons(
+        series,
+        settings,
+        x,
+        log,
+        seasonal,
+        starts,
+        PATTERN_REPEAT_FOR_AUTO,
+        FIRST_PATTERN_REPEAT,
+        names,
+        resume_from=scored,
+    )
+    robust.score(scored, n, np.zeros(n))
+    if states is not None:
+        state = {f"robust.{k}": v for k, v in robust.snapshot().items()}
+        state |= {f"seasonal.{k}": v for k, v in seasonal.snapshot().items()}
+        state["seasonal_names"] = np.array(
+            [name is DetectorName.SEASONAL for name in names], dtype=np.bool_
+        )
+        states.keep(resume.series_key(AUTO_RUNS, series, settings, log, n), state)
     return _estimates(x, log, robust, [DetectorName.ROBUST] * n), with_pattern
+
+
+def _resumed(
+    series: SeriesInput,
+    settings: AnomalySettings,
+    log: bool,
+    robust: SequentialScorer,
+    starts: list[int],
+    states: resume.StateCache | None,
+) -> tuple[SequentialScorer | None, list[DetectorName], int]:
+    """The seasonal run's scorer and detectors restored from a kept state, and the
+    robust one's in place, with how many periods they scored; (None, all robust, 0)
+    when no kept state applies. A state applies when it was made from this series'
+    first periods and no season of the yearly pattern starts after them."""
+    n = len(series.values)
+    names = [DetectorName.ROBUST] * n
+    if states is None:
+        return None, names, 0
+    found = states.find(resume.candidate_keys(AUTO_RUNS, series, settings, log))
+    if found is None:
+        return None, names, 0
+    _, state = found
+    scored = len(state["seasonal_names"])
+    if any(start >= scored for start in starts):
+        return None, names, 0  # a new season: its pattern needs a new fit
+    seasonal = robust.fork()
+    robust.restore(
+        {k.removeprefix("robust."): v for k, v in state.items() if k.startswith("robust.")}
+    )
+    seasonal.restore(
+        {k.removeprefix("seasonal."): v for k, v in state.items() if k.startswith("seasonal.")}
+    )
+    names[:scored] = [
+        DetectorName.SEASONAL if used else DetectorName.ROBUST
+        for used in state["seasonal_names"].tolist()
+    ]
+    states.resumed += 1
+    return seasonal, names, scored
 
 
 def _estimates(

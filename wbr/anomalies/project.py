@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wbr.anomalies import fit_cache, store
+from wbr.anomalies import fit_cache, resume, store
 from wbr.anomalies.model import Flag, FlagStatus
 from wbr.anomalies.rootcause import contributors, measure_of
 from wbr.anomalies.series import DetectionError, SeriesContext, detect_series
@@ -49,6 +49,7 @@ class DetectionReport:
     resolved: int
     warnings: tuple[str, ...] = ()
     changed: int = 0  # of the updated, those whose values or explanation changed
+    resumed: int = 0  # metrics scored from the last run's state on (`wbr.anomalies.resume`)
 
     @property
     def latest_flags(self) -> tuple[Flag, ...]:
@@ -83,7 +84,7 @@ def read_weekly_values(engine: Engine) -> dict[str, WeeklyValues]:
             rows[metric].append((end, number, volume, base))
     found = {}
     for metric, items in rows.items():
-        index = pd.DatetimeIndex([pd.Timestamp(end) for end, *_ in items])
+        index = pd.DatetimeIndex(pd.to_datetime([end for end, *_ in items]))
         found[metric] = WeeklyValues(
             pd.Series([item[1] for item in items], index=index, dtype=float),
             pd.Series([item[2] for item in items], index=index, dtype=float),
@@ -133,7 +134,8 @@ def detect_project(
 
     `raw_engine` is the raw tables' store (for root-cause hints) when not `engine`.
     `fits_file`: where seasonal fits are kept between runs (`wbr.anomalies.fit_cache`,
-    `fit_cache.project_file(registry_file)`); None fits every series anew.
+    `fit_cache.project_file(registry_file)`), and beside it the scorers' states
+    (`wbr.anomalies.resume`); None fits and scores every series from the start.
     """
     raw_store = raw_engine if raw_engine is not None else engine
     now = datetime.now(UTC)
@@ -145,7 +147,10 @@ def detect_project(
         flags: list[Flag] = []
         warnings: list[str] = []
         scored = weeks = 0
-        with fit_cache.fits_kept_in(fits_file):
+        with (
+            fit_cache.fits_kept_in(fits_file),
+            resume.states_kept_in(resume.project_file(fits_file)) as states,
+        ):
             for metric in registry.metrics:
                 values = weekly.get(metric.name)
                 if metric.anomaly.method is DetectionMethod.OFF or values is None:
@@ -177,7 +182,9 @@ def detect_project(
         flags_open=sum(flag.status is FlagStatus.OPEN for flag in flags),
         flags_resolved=counts.resolved,
     )
-    ends = [end.date() for w in weekly.values() for end in w.value.dropna().index]
+    # Each series' last week with a value, not every week as a date (0.1 s at 300 metrics).
+    valid = (w.value.dropna().index for w in weekly.values())
+    ends = [pd.Timestamp(index.max()).date() for index in valid if len(index)]
     return DetectionReport(
         run_id=run_id,
         metrics_scored=scored,
@@ -189,6 +196,7 @@ def detect_project(
         changed=counts.changed,
         resolved=counts.resolved,
         warnings=tuple(warnings),
+        resumed=0 if states is None else states.resumed,
     )
 
 

@@ -210,11 +210,8 @@ def fit_block(
     align: bool,
 ) -> SeasonalFit | None:
     """Seasonal offsets for periods [0, end), from a fit of the `history` before `start`."""
-    present = np.flatnonzero(~np.isnan(history))
-    if not len(present):
-        return None
-    first = int(present[0])
-    if np.isnan(history[first:start]).mean() > MAX_MISSING_SHARE:
+    first = _fitted_from(history, start)
+    if first is None:
         return None
     fitted = _stl(history[first:start], period)
     if fitted is None:
@@ -231,6 +228,28 @@ def fit_block(
             robust = _median_of_seasons(detrended, source, j) if yearly else None
             season[i] = component[j] if robust is None else robust
     return SeasonalFit(season, strength)
+
+
+def keep_fit(history: Floats, start: int, period: int) -> None:
+    """Ask the run's kept fits for the fit `fit_block` would make, and make nothing.
+
+    For a block a restored scorer has scored already (`wbr.anomalies.resume`): its
+    offsets are not needed, but its fit must stay kept for a run that cannot resume."""
+    cache = fit_cache.active()
+    first = _fitted_from(history, start)
+    if cache is not None and first is not None:
+        cache.get(fit_cache.fit_key(history[first:start], period, _STL_SETTINGS))
+
+
+def _fitted_from(history: Floats, start: int) -> int | None:
+    """Where the history a block's fit is made from begins; None: too little to fit."""
+    present = np.flatnonzero(~np.isnan(history))
+    if not len(present):
+        return None
+    first = int(present[0])
+    if np.isnan(history[first:start]).mean() > MAX_MISSING_SHARE:
+        return None
+    return first
 
 
 def _source_periods(
@@ -264,4 +283,11 @@ def _source_periods(
     return aligned_source_weeks(index_of, period, found, size + period)[:size]
 
 
-__all__ = ["MIN_SEASONS", "SeasonalFit", "block_starts", "cleaned_history", "fit_block"]
+__all__ = [
+    "MIN_SEASONS",
+    "SeasonalFit",
+    "block_starts",
+    "cleaned_history",
+    "fit_block",
+    "keep_fit",
+]
