@@ -70,6 +70,7 @@ def served_demo(tmp_path: Path) -> Iterator[str]:
         process.stdout.close()
     assert (tmp_path / ".wbr" / "wbr.db").exists()
     assert (tmp_path / ".wbr" / "seasonal-fits.npz").exists()  # kept for the next refresh
+    assert (tmp_path / ".wbr" / "scorer-states.npz").exists()  # it goes on from there
     assert (tmp_path / "demo" / "data" / "orders.csv").exists()
 
 
