@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,12 +14,16 @@ import small_project as shop
 import sqlalchemy as sa
 from ingest_support import metric_value_rows
 from ruamel.yaml import YAML
+from sqlalchemy import Connection
 
+import wbr.compute.run as run_module
 from wbr.compute.run import compute
 from wbr.deck.build import build_deck
 from wbr.export import deck_to_dict
 from wbr.ingest import ingest
-from wbr.store.schema import metric_series
+from wbr.registry.models import Registry
+from wbr.store import create_store_engine
+from wbr.store.schema import metric_series, metric_values
 from wbr.workspace import Workspace, open_workspace
 
 NEXT_WEEK = [shop.LAST_DAY + timedelta(days=n) for n in range(1, 8)]  # 17-23 March 2024
@@ -165,6 +170,44 @@ def test_a_metric_taken_out_of_the_registry_loses_its_values_and_state(
     assert set(state_after) == set(state) - {"order_value"}
     assert report.changed_periods is None  # every period lost a value: the deck rebuilds
     assert (again.rows_written, again.changed_periods) == (0, frozenset())
+
+
+def test_values_left_by_an_overlapping_compute_go_at_the_next(
+    workspace: Workspace, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL two computes can overlap (`wbr compute` beside a refresh). One with
+    the old registry rewrites a metric's values after one with an edited registry took
+    the metric's state and values; the values it leaves, with no state, go at the next
+    compute."""
+    if not store_url.startswith("postgres"):
+        pytest.skip("SQLite lets one transaction write at a time: they cannot overlap")
+    old = workspace.registry  # defines ctr (a ratio of two metrics: reads no source)
+    data = copy.deepcopy(shop.REGISTRY_DATA)
+    data["metrics"] = [m for m in data["metrics"] if m["name"] != "ctr"]
+    data["deck"]["sections"][0]["metrics"] = ["clicks"]
+    edited = Registry.model_validate(data)
+    rewrite_traffic(workspace.base_dir, {"clicks": 40})  # clicks change, and so would ctr
+    ingest(workspace.engine, old, workspace.base_dir)
+    other = create_store_engine(store_url)
+    real = run_module.table_changes
+
+    def with_the_other_compute_in_between(conn: Connection) -> Any:
+        monkeypatch.setattr(run_module, "table_changes", real)
+        compute(other, edited)  # commits while the first compute's transaction is open
+        return real(conn)
+
+    monkeypatch.setattr(run_module, "table_changes", with_the_other_compute_in_between)
+    try:
+        compute(workspace.engine, old)  # writes ctr's values again; its state stays gone
+        assert "ctr" not in saved_state(workspace)
+        compute(other, edited)
+        with workspace.engine.connect() as conn:
+            left = conn.execute(
+                sa.select(sa.func.count()).where(metric_values.c.metric == "ctr")
+            ).scalar()
+    finally:
+        other.dispose()
+    assert left == 0
 
 
 def rewrite_traffic(folder: Path, change: dict[str, int]) -> None:

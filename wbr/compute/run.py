@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from wbr import calendar as cal
@@ -49,7 +50,7 @@ from wbr.compute.writes import ValueWriter
 from wbr.errors import ComputeError
 from wbr.registry.aggregations import NON_ADDITIVE, CountDistinctAggregation
 from wbr.registry.models import Metric, Registry
-from wbr.store.dialect import is_sqlite
+from wbr.store.dialect import in_lists, is_sqlite
 from wbr.store.schema import compute_runs, metric_values
 
 SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime is stored there
@@ -254,6 +255,24 @@ def _bulk_write(conn: Connection, rewrite: bool) -> Iterator[None]:
     index.create(conn)
 
 
+def _remove_undefined(conn: Connection, registry: Registry) -> int:
+    """Delete the values of metrics the registry no longer defines; how many rows.
+
+    The metrics that have values are read from the values themselves (the primary
+    key's index), not from the saved states: a compute that ran beside this one may
+    have taken a metric's state and left its values (a PostgreSQL store lets two
+    overlap). A DELETE ... NOT IN read every value row instead: 0.065 s at 300
+    metrics, against 0.02 s for the distinct names.
+    """
+    column = metric_values.c.metric
+    stored = conn.execute(sa.select(column).distinct()).scalars()
+    undefined = [name for name in stored if name not in registry.metrics_by_name]
+    removed = 0
+    for names in in_lists(undefined):
+        removed += conn.execute(metric_values.delete().where(column.in_(names))).rowcount
+    return removed
+
+
 def _compute(
     conn: Connection, raw_conn: Connection, registry: Registry, full: bool, at: datetime
 ) -> tuple[ComputeReport, int]:
@@ -315,14 +334,9 @@ def _compute(
             writer.add(name, change_of.get(name), rows)
         writer.flush()
     written = writer.rows_written
-    names = list(registry.metrics_by_name)
-    # By NOT IN over every value, though it reads them all (0.07 s at 300 metrics): a
-    # compute that ran beside this one may have taken a metric's state and left its
-    # values (a PostgreSQL store lets two computes overlap), so the saved states do
-    # not list every metric that has values.
-    removed = conn.execute(metric_values.delete().where(metric_values.c.metric.not_in(names)))
+    removed = _remove_undefined(conn, registry)
     everywhere = rewrite  # every period may have changed
-    if removed.rowcount:  # a metric taken out of the registry changed too, in every period
+    if removed:  # a metric taken out of the registry changed too, in every period
         touched += 1
         everywhere = True
     save_stored(conn, definitions, series, None if full else stored)
