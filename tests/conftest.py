@@ -98,6 +98,19 @@ def store_engine(store_url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
+@pytest.fixture(params=["duckdb", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def raw_sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind the raw tables' SQL runs on (Spark has its own
+    tests), for a test that creates its table and queries it."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_schema_url")
+    else:
+        url = f"{request.param}:///{tmp_path / 'raw.db'}"
+    made = create_store_engine(url)
+    yield made
+    made.dispose()
+
+
 @pytest.fixture(scope="session")
 def spark_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Spark Connect URL (`spark+connect://...`) of a local standalone cluster,

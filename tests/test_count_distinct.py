@@ -11,9 +11,7 @@ periods that share a first day (a month and its month-to-date periods).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,27 +23,14 @@ from wbr.calendar import Grain, Period
 from wbr.compute import holistic
 from wbr.compute.holistic import count_distinct, overlap
 from wbr.registry.models import Metric
-from wbr.store import create_store_engine
 
 FIRST_DAY = date(2024, 1, 1)
 DAYS = 120
 
 
-@pytest.fixture(
-    params=[
-        "duckdb",
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ]
-)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_schema_url")
-    else:
-        url = f"{request.param}:///{tmp_path / 'raw.db'}"
-    made = create_store_engine(url)
-    yield made
-    made.dispose()
+@pytest.fixture
+def engine(raw_sql_engine: Engine) -> Engine:
+    return raw_sql_engine
 
 
 @pytest.fixture(params=["first-day", "previous-day"])

@@ -8,9 +8,7 @@ the test gives them on purpose, beside ranges that differ by a day.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,21 +21,14 @@ from wbr.compute import percentiles as percentiles_module
 from wbr.compute.day_maps import day_maps
 from wbr.compute.percentiles import PercentileJob, percentiles_together
 from wbr.registry.models import Metric
-from wbr.store import create_store_engine
 
 FIRST_DAY = date(2024, 1, 1)
 DAYS = 70
 
 
-@pytest.fixture(params=["duckdb", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_schema_url")
-    else:
-        url = f"{request.param}:///{tmp_path / 'raw.db'}"
-    made = create_store_engine(url)
-    yield made
-    made.dispose()
+@pytest.fixture
+def engine(raw_sql_engine: Engine) -> Engine:
+    return raw_sql_engine
 
 
 def random_rows(seed: int) -> list[dict[str, Any]]:

@@ -21,14 +21,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
-from collections.abc import Iterator
 from contextvars import ContextVar
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from wbr.anomalies.kept_arrays import kept_in, read_arrays, write_arrays
 
 FORMAT = 1  # bump when what a fit returns for the same input changes
 FILE_NAME = "seasonal-fits.npz"
@@ -90,71 +90,52 @@ def project_file(registry_file: Path) -> Path | None:
     return folder / FILE_NAME if folder.is_dir() else None
 
 
-@contextlib.contextmanager
-def fits_kept_in(path: Path | None) -> Iterator[FitCache | None]:
+def fits_kept_in(path: Path | None) -> contextlib.AbstractContextManager[FitCache | None]:
     """Within the block, seasonal fits come from and go to `path` (None: no cache).
 
     The file is written only when the block ends without an error."""
-    if path is None:
-        yield None
-        return
-    cache = FitCache(_read(path))
-    token = _active.set(cache)
-    try:
-        yield cache
-    finally:
-        _active.reset(token)
+    return kept_in(path, _active, lambda at: FitCache(_read(at)), _save)
+
+
+def _save(path: Path, cache: FitCache) -> None:
     _write(path, cache.used)
 
 
 def _read(path: Path) -> dict[str, Fit]:
+    data = read_arrays(path)
+    if data is None:
+        return {}
     try:
-        # Opened here: numpy leaves its own handle open when the file is no zip.
-        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
-            keys, lengths = data["keys"], data["lengths"]
-            seasonal, detrended, strengths = data["seasonal"], data["detrended"], data["strength"]
-            if not (len(keys) == len(lengths) == len(strengths)) or lengths.sum() != len(seasonal):
-                return {}
-            ends = np.cumsum(lengths)
-            return {
-                str(key): (
-                    seasonal[end - length : end].copy(),
-                    detrended[end - length : end].copy(),
-                    float(strength),
-                )
-                for key, length, end, strength in zip(keys, lengths, ends, strengths, strict=True)
-            }
-    except Exception:  # a missing, unreadable, corrupt or foreign file is only a miss
+        keys, lengths = data["keys"], data["lengths"]
+        seasonal, detrended, strengths = data["seasonal"], data["detrended"], data["strength"]
+        if not (len(keys) == len(lengths) == len(strengths)) or lengths.sum() != len(seasonal):
+            return {}
+        ends = np.cumsum(lengths)
+        return {
+            str(key): (
+                seasonal[end - length : end].copy(),
+                detrended[end - length : end].copy(),
+                float(strength),
+            )
+            for key, length, end, strength in zip(keys, lengths, ends, strengths, strict=True)
+        }
+    except Exception:  # a foreign file (other arrays, other shapes) is only a miss
         return {}
 
 
 def _write(path: Path, fits: dict[str, Fit]) -> None:
-    """The fits, atomically; silently nothing when the folder cannot be written."""
     keys = list(fits)
     empty = np.zeros(0)
-    seasonal = np.concatenate([fits[k][0] for k in keys]) if keys else empty
-    detrended = np.concatenate([fits[k][1] for k in keys]) if keys else empty
-    # Beside the target, made with open() so that the file gets the umask's mode (a
-    # scheduler and a CLI run by different users can both read it), then moved over it.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        try:
-            with temporary.open("wb") as out:
-                np.savez(
-                    out,
-                    keys=np.array(keys, dtype="U64"),
-                    lengths=np.array([len(fits[k][0]) for k in keys], dtype=np.int64),
-                    seasonal=seasonal,
-                    detrended=detrended,
-                    strength=np.array([fits[k][2] for k in keys], dtype=np.float64),
-                    allow_pickle=False,
-                )
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-    except OSError:
-        return
+    write_arrays(
+        path,
+        {
+            "keys": np.array(keys, dtype="U64"),
+            "lengths": np.array([len(fits[k][0]) for k in keys], dtype=np.int64),
+            "seasonal": np.concatenate([fits[k][0] for k in keys]) if keys else empty,
+            "detrended": np.concatenate([fits[k][1] for k in keys]) if keys else empty,
+            "strength": np.array([fits[k][2] for k in keys], dtype=np.float64),
+        },
+    )
 
 
 __all__ = ["FitCache", "active", "fit_key", "fits_kept_in", "project_file"]

@@ -26,13 +26,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from wbr.anomalies.kept_arrays import kept_in, read_arrays, write_arrays
 
 if TYPE_CHECKING:
     from wbr.anomalies.detectors import SeriesInput
@@ -134,54 +135,45 @@ def project_file(fits_file: Path | None) -> Path | None:
     return None if fits_file is None else fits_file.with_name(FILE_NAME)
 
 
-@contextlib.contextmanager
-def states_kept_in(path: Path | None) -> Iterator[StateCache | None]:
+def states_kept_in(path: Path | None) -> contextlib.AbstractContextManager[StateCache | None]:
     """Within the block, scorers' states come from and go to `path` (None: no cache).
 
     The file is written only when the block ends without an error."""
-    if path is None:
-        yield None
-        return
-    cache = StateCache(_read(path))
-    token = _active.set(cache)
-    try:
-        yield cache
-    finally:
-        _active.reset(token)
+    return kept_in(path, _active, lambda at: StateCache(_read(at)), _save)
+
+
+def _save(path: Path, cache: StateCache) -> None:
     _write(path, cache.made)
 
 
 def _read(path: Path) -> dict[str, State]:
     """The states of the file: each field of every state is one array, cut by lengths
     (-1: the state has no such field)."""
+    data = read_arrays(path)
+    if data is None:
+        return {}
     try:
-        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
-            keys = [str(key) for key in data["keys"]]
-            fields = [str(name) for name in data["fields"]]
-            lengths = data["lengths"].reshape(len(fields), len(keys))
-            states: dict[str, State] = {key: {} for key in keys}
-            for row, name in enumerate(fields):
-                values = data[f"field_{name}"]
-                present = lengths[row] >= 0
-                ends = np.cumsum(np.where(present, lengths[row], 0))
-                if len(keys) and ends[-1] != len(values):
-                    return {}
-                for key, end, length, there in zip(keys, ends, lengths[row], present, strict=True):
-                    if there:
-                        states[key][name] = values[end - length : end].copy()
-            return states
-    except Exception:  # a missing, unreadable, corrupt or foreign file is only a miss
+        keys = [str(key) for key in data["keys"]]
+        fields = [str(name) for name in data["fields"]]
+        lengths = data["lengths"].reshape(len(fields), len(keys))
+        states: dict[str, State] = {key: {} for key in keys}
+        for row, name in enumerate(fields):
+            values = data[f"field_{name}"]
+            present = lengths[row] >= 0
+            ends = np.cumsum(np.where(present, lengths[row], 0))
+            if len(keys) and ends[-1] != len(values):
+                return {}
+            for key, end, length, there in zip(keys, ends, lengths[row], present, strict=True):
+                if there:
+                    states[key][name] = values[end - length : end].copy()
+        return states
+    except Exception:  # a foreign file (other arrays, other shapes) is only a miss
         return {}
 
 
 def _write(path: Path, states: dict[str, State]) -> None:
-    """The states, atomically; silently nothing when the folder cannot be written."""
     keys = list(states)
     fields = sorted({name for state in states.values() for name in state})
-    arrays = {
-        f"field_{name}": np.concatenate([states[key][name] for key in keys if name in states[key]])
-        for name in fields
-    }
     lengths = np.array(
         [
             [len(states[key][name]) if name in states[key] else -1 for key in keys]
@@ -189,24 +181,19 @@ def _write(path: Path, states: dict[str, State]) -> None:
         ],
         dtype=np.int64,
     )
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        try:
-            with temporary.open("wb") as out:
-                np.savez(
-                    out,
-                    keys=np.array(keys, dtype="U64"),
-                    fields=np.array(fields, dtype="U32"),
-                    lengths=lengths.reshape(-1),
-                    allow_pickle=False,
-                    **arrays,
-                )
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-    except OSError:
-        return
+    arrays = {
+        f"field_{name}": np.concatenate([states[key][name] for key in keys if name in states[key]])
+        for name in fields
+    }
+    write_arrays(
+        path,
+        {
+            "keys": np.array(keys, dtype="U64"),
+            "fields": np.array(fields, dtype="U32"),
+            "lengths": lengths.reshape(-1),
+            **arrays,
+        },
+    )
 
 
 __all__ = [
