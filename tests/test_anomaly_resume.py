@@ -15,7 +15,7 @@ import small_project as shop
 from sqlalchemy.engine import Engine
 from test_anomaly_fit_cache import count_fits
 
-from wbr.anomalies import detect_project, resume
+from wbr.anomalies import detect_project, fit_cache, resume
 from wbr.anomalies.fit_cache import fits_kept_in
 from wbr.anomalies.series import SeriesContext, detect_series, score_series
 from wbr.compute.run import compute
@@ -176,3 +176,18 @@ def test_a_resumed_run_keeps_every_seasons_fit(
     scores, _, resumed = runs(values, states)
     assert (made, resumed) == ([], 0)
     pd.testing.assert_frame_equal(scores, score_series(values, context=context()))
+
+
+def test_another_statsmodels_is_scored_from_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seasonal fits come from statsmodels: a state made on others' fits is not used."""
+    values = series(10)
+    states = tmp_path / resume.FILE_NAME
+    runs(values.iloc[:-1], states)
+    monkeypatch.setattr(fit_cache, "versions", lambda: "format=1;numpy=2;statsmodels=9.9")
+    resume._code_digest.cache_clear()
+    try:
+        assert runs(values, states)[2] == 0
+    finally:
+        resume._code_digest.cache_clear()  # the next test keys by the real versions

@@ -67,12 +67,12 @@ def active() -> FitCache | None:
 def fit_key(history: Floats, period: int, settings: str) -> str:
     """What a fit is made from: the history's exact values, its period and settings."""
     digest = hashlib.sha256(np.ascontiguousarray(history, dtype=np.float64).tobytes())
-    digest.update(f"{period};{settings};{_versions()}".encode())
+    digest.update(f"{period};{settings};{versions()}".encode())
     return digest.hexdigest()
 
 
 @functools.cache  # reading a package's version scans its metadata: 1.4 ms a call
-def _versions() -> str:
+def versions() -> str:
     found = [f"format={FORMAT}", f"numpy={np.__version__}"]
     try:
         found.append(f"statsmodels={version('statsmodels')}")
@@ -138,4 +138,4 @@ def _write(path: Path, fits: dict[str, Fit]) -> None:
     )
 
 
-__all__ = ["FitCache", "active", "fit_key", "fits_kept_in", "project_file"]
+__all__ = ["FitCache", "active", "fit_key", "fits_kept_in", "project_file", "versions"]

@@ -28,11 +28,13 @@ import functools
 import hashlib
 from collections.abc import Sequence
 from contextvars import ContextVar
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wbr.anomalies import fit_cache
 from wbr.anomalies.kept_arrays import kept_in, read_arrays, write_arrays
 
 if TYPE_CHECKING:
@@ -73,15 +75,30 @@ def active() -> StateCache | None:
     return _active.get()
 
 
-@functools.cache
-def _code_digest() -> str:
-    """The detection code itself: states made by other code never match."""
-    digest = hashlib.sha256(f"format={FORMAT};numpy={np.__version__}".encode())
-    folder = Path(__file__).parent
-    for path in sorted(folder.glob("*.py")):
+def _source_digest() -> str:
+    """wbr/anomalies' source, read once when this module is imported: a process whose
+    files are replaced under it (an upgrade beneath a running scheduler) keeps keying
+    its states by the code it runs, not by the code on disk."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+_SOURCE = _source_digest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The code that made a state: this module's format, wbr's version and source, and
+    the numpy and statsmodels the seasonal fits come from (`fit_cache`'s versions)."""
+    try:
+        installed = version("wbr")
+    except PackageNotFoundError:
+        installed = "?"
+    text = f"format={FORMAT};wbr={installed};source={_SOURCE};{fit_cache.versions()}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def series_key(
