@@ -156,3 +156,28 @@ def test_project_mode_stores_and_prints_the_latest_weeks_flags(tmp_path: Path) -
     again = CliRunner().invoke(main, args)
     assert "0 new, 3 updated, 0 resolved" in again.output
     assert "week ending 2024-03-16: 0 flag(s)" in again.output
+
+
+def test_from_start_scores_without_the_kept_files_and_flags_the_same(tmp_path: Path) -> None:
+    registry_file = shop.write_project(tmp_path)
+    kept = tmp_path / ".wbr"
+    kept.mkdir()  # where wbr keeps its local state: fits and scorer states go here
+    url = f"sqlite:///{kept / 'wbr.db'}"
+    engine = create_store_engine(url)
+    migrate(engine)
+    replace_raw_table(engine, "traffic", [shop.traffic_frame()], "day")
+    replace_raw_table(engine, "orders", [shop.orders_frame()], "order_date")
+    compute(engine, shop.registry())
+    engine.dispose()
+    args = ["detect", "--registry", str(registry_file), "--database-url", url]
+    args += ["--week-ending", "2024-01-06"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    states = kept / "scorer-states.npz"
+    written = states.stat().st_mtime_ns
+    again = CliRunner().invoke(main, [*args, "--from-start"])
+    assert again.exit_code == 0, again.output
+    assert states.stat().st_mtime_ns == written  # neither read nor written
+    flags_of = [line for line in first.output.splitlines() if "2024-01-06" in line]
+    assert len(flags_of) > 1
+    assert [line for line in again.output.splitlines() if "2024-01-06" in line] == flags_of

@@ -142,6 +142,12 @@ TOP_CONTRIBUTORS_SHOWN = 3
     is_flag=True,
     help="CSV mode, with --output: every period's expectation and band, not only the flags.",
 )
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="Score every week from the first and fit every season anew, without the fits and "
+    "scorer states kept in .wbr/ (the flags are the same either way).",
+)
 @reports_errors
 def detect(
     registry_file: Path,
@@ -149,6 +155,7 @@ def detect(
     week_ending: str | None,
     csv_file: Path | None,
     output: Path | None,
+    from_start: bool,
     **options: Any,
 ) -> None:
     """Flag the weeks that matter: values outside the band their history allows.
@@ -164,15 +171,19 @@ def detect(
     if csv_file is not None:
         _detect_csv(csv_file, output, **options)
     else:
-        _detect_project(registry_file, database_url, parse_week(week_ending), output)
+        week = parse_week(week_ending)
+        _detect_project(registry_file, database_url, week, output, from_start=from_start)
 
 
-def run_detection(workspace: Workspace) -> DetectionReport:
-    """Score the project's stored weeks and say what was found (used by refresh and demo)."""
+def run_detection(workspace: Workspace, *, from_start: bool = False) -> DetectionReport:
+    """Score the project's stored weeks and say what was found (used by refresh and demo).
+
+    `from_start`: without the fits and scorer states kept in `.wbr/` (neither read nor
+    written), so every week is scored and every season fitted anew."""
     from wbr.anomalies import detect_project
     from wbr.anomalies.fit_cache import project_file
 
-    fits = project_file(workspace.registry_file)
+    fits = None if from_start else project_file(workspace.registry_file)
     report = detect_project(workspace.engine, workspace.registry, workspace.raw_engine, fits)
     explained = sum(flag.explained_by is not None for flag in report.flags)
     click.echo(
@@ -186,12 +197,17 @@ def run_detection(workspace: Workspace) -> DetectionReport:
 
 
 def _detect_project(
-    registry_file: Path, database_url: str | None, week: date | None, output: Path | None
+    registry_file: Path,
+    database_url: str | None,
+    week: date | None,
+    output: Path | None,
+    *,
+    from_start: bool,
 ) -> None:
     from wbr.anomalies import flags_for_week
 
     workspace = open_project(registry_file, database_url)
-    report = run_detection(workspace)
+    report = run_detection(workspace, from_start=from_start)
     shown = week or report.latest_week
     if shown is None:
         return
