@@ -136,15 +136,20 @@ def test_csv_mode_guesses_columns_reports_dropped_weeks_and_writes_json(tmp_path
     )
 
 
-def test_project_mode_stores_and_prints_the_latest_weeks_flags(tmp_path: Path) -> None:
-    registry_file = shop.write_project(tmp_path)
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+def computed_shop(url: str) -> None:
+    """The small shop's rows loaded and its values computed in the store at `url`."""
     engine = create_store_engine(url)
     migrate(engine)
     replace_raw_table(engine, "traffic", [shop.traffic_frame()], "day")
     replace_raw_table(engine, "orders", [shop.orders_frame()], "order_date")
     compute(engine, shop.registry())
     engine.dispose()
+
+
+def test_project_mode_stores_and_prints_the_latest_weeks_flags(tmp_path: Path) -> None:
+    registry_file = shop.write_project(tmp_path)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    computed_shop(url)
     args = ["detect", "--registry", str(registry_file), "--database-url", url]
     first = CliRunner().invoke(main, [*args, "--week-ending", "2024-01-06"])
     assert first.exit_code == 0, first.output
@@ -163,12 +168,7 @@ def test_from_start_scores_without_the_kept_files_and_flags_the_same(tmp_path: P
     kept = tmp_path / ".wbr"
     kept.mkdir()  # where wbr keeps its local state: fits and scorer states go here
     url = f"sqlite:///{kept / 'wbr.db'}"
-    engine = create_store_engine(url)
-    migrate(engine)
-    replace_raw_table(engine, "traffic", [shop.traffic_frame()], "day")
-    replace_raw_table(engine, "orders", [shop.orders_frame()], "order_date")
-    compute(engine, shop.registry())
-    engine.dispose()
+    computed_shop(url)
     args = ["detect", "--registry", str(registry_file), "--database-url", url]
     args += ["--week-ending", "2024-01-06"]
     first = CliRunner().invoke(main, args)
