@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
-
-import pandas as pd
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from wbr.registry.sources import SourceBase
+
+if TYPE_CHECKING:  # a connector makes frames; the CSV path through DuckDB never does
+    import pandas as pd
 
 # The start of the window an incremental load asks for: rows whose cursor column
 # is at or past it. None asks for everything.

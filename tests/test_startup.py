@@ -96,6 +96,19 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def test_loading_and_computing_plain_csv_files_imports_no_pandas(tmp_path: Path) -> None:
+    # DuckDB reads and types the small shop's files itself (numbers, ISO dates): pandas
+    # (0.2 s, 100 MB) is left for files it must look at, and for detection.
+    write_project(tmp_path)
+    for args in (["ingest", "--no-progress"], ["compute"]):
+        imported = _run_command(args, tmp_path)
+        assert "duckdb" in imported, args
+        assert "pandas" not in imported, args
+    assert (tmp_path / ".wbr" / "raw.duckdb").exists()
+    _run_command(["export", "--format", "json", "-o", "deck.json"], tmp_path)
+    assert json.loads((tmp_path / "deck.json").read_text())["sections"]
+
+
 def test_status_and_export_import_neither_detection_nor_migrations(built_project: Path) -> None:
     for args in (["status"], ["export", "--format", "json", "-o", "deck.json"]):
         imported = _run_command(args, built_project)

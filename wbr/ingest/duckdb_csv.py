@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from connectors.csv_file import WHITESPACE, CsvConnector
+from wbr.ingest import duckdb_types, file_marks, store_steps
 from wbr.ingest import duckdb_writes as writes
-from wbr.ingest import file_marks, store_steps
-from wbr.ingest.load import Plan, append_plan
+from wbr.ingest.plan import Plan, append_plan
 from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import ColumnType, CsvSource, SourceBase
 from wbr.store.dialect import is_duckdb
@@ -109,7 +109,7 @@ def load(
     offset = None
     if not full and plan.existing is not None and not plan.missing:
         offset = file_marks.appended_from(file_marks.read_mark(connection, name), mark, path)
-    schema = _schema(connector, header, plan, where, name, source, offset)
+    schema = _schema(connection, connector, path, header, plan, where, name, source, offset)
     if schema is None:
         return None
     with _rows_from(path, offset, mark.size) as rows_path:
@@ -232,7 +232,9 @@ def _reader(
 
 
 def _schema(
+    connection: Connection,
     connector: CsvConnector,
+    path: Path,
     header: list[str],
     plan: Plan,
     where: str,
@@ -247,7 +249,10 @@ def _schema(
         store_steps.check_same_schema(where, name, plan.existing, kept, source)
         schema = {column: plan.existing[column] for column in plan.existing}
     else:
-        schema = writes.first_batch_schema(connector, source, plan.kept(header))
+        kept = plan.kept(header)
+        assert isinstance(source, CsvSource)
+        found = duckdb_types.inferred_schema(connection, path, header, kept, source)
+        schema = found or writes.first_batch_schema(connector, source, kept)
     return None if ColumnType.DATETIME in schema.values() else schema
 
 

@@ -21,7 +21,7 @@ from connectors.files import resolve_files
 from connectors.parquet_file import ParquetConnector
 from wbr.ingest import duckdb_writes as writes
 from wbr.ingest import file_marks, store_steps
-from wbr.ingest.load import Plan
+from wbr.ingest.plan import Plan
 from wbr.ingest.report import INCREMENTAL
 from wbr.registry.sources import ColumnType, ParquetSource, SourceBase
 from wbr.store.dialect import is_duckdb

@@ -18,8 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from connectors.base import Batch, Connector
 from wbr.ingest import store_steps
-from wbr.ingest.convert import infer_schema
-from wbr.ingest.load import Plan
+from wbr.ingest.plan import Plan
 from wbr.ingest.report import FULL, INCREMENTAL
 from wbr.registry.sources import ColumnType, SourceBase
 from wbr.store import raw
@@ -60,6 +59,8 @@ def first_batch_schema(
 ) -> dict[str, ColumnType]:
     """The `kept` columns' types, inferred from the connector's first batch exactly as
     the row-by-row path infers a new table's types."""
+    from wbr.ingest.convert import infer_schema  # pandas, only when it must look
+
     extract = connector.extract()  # a generator: closed at once, after its first batch
     try:
         item = next(iter(extract))

@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from connectors.base import Batch
-from wbr.ingest.load import SourceLoad, plan_load
+from wbr.ingest.load import SourceLoad
+from wbr.ingest.plan import plan_load
 from wbr.registry.sources import SourceBase
 from wbr.store.dialect import lock_table_loads
 from wbr.store.raw import raw_table_name

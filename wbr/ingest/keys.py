@@ -18,7 +18,7 @@ from wbr.store.dialect import in_lists
 from wbr.store.raw import ROW_COLUMN, Schema, table_for
 
 if TYPE_CHECKING:
-    from wbr.ingest.load import Plan
+    from wbr.ingest.plan import Plan
 
 # How many duplicate or conflicting keys one load reports at most.
 MAX_KEY_PROBLEMS = 10_000

@@ -21,7 +21,7 @@ from connectors.csv_file import CsvConnector
 from connectors.registry import connector_for
 from wbr.errors import ConfigError, LoadError
 from wbr.ingest import duckdb_csv, duckdb_parquet, file_marks, table_facts
-from wbr.ingest.load import NotAnAppend, Plan, SourceLoad, append_plan, plan_load
+from wbr.ingest.plan import NotAnAppend, Plan, append_plan, plan_load
 from wbr.ingest.report import LoadReport
 from wbr.ingest.runs import FAILED, INTERRUPTED, SUCCEEDED, fail_run, finish_run, now, start_run
 from wbr.ingest.secrets import redact
@@ -220,6 +220,8 @@ def _load_rows(
     rows appended, as the DuckDB path does, also for a source with `incremental:`.
     The mark is written in the load's transaction, so a failed load keeps the old one.
     """
+    from wbr.ingest.load import SourceLoad  # pandas: only on this path (see duckdb_csv)
+
     path = _marked_file(connection, connector)
     mark = None if path is None else file_marks.measure(path, source)
     whole: Iterator[pd.DataFrame | Batch] | None = None
@@ -276,6 +278,8 @@ def _append_rows(
     batches: Generator[Batch],
 ) -> dict[str, Any] | None:
     """Append the file's new rows; None when they must be read with the whole file."""
+    from wbr.ingest.load import SourceLoad
+
     load = SourceLoad(connection, name, source, plan, run_id)
     try:
         for batch in batches:

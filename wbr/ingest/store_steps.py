@@ -18,7 +18,7 @@ from wbr.registry.sources import ColumnType, SourceBase
 from wbr.store import raw
 
 if TYPE_CHECKING:
-    from wbr.ingest.load import Plan
+    from wbr.ingest.plan import Plan
 
 
 def check_columns(where: str, columns: Sequence[str], source: SourceBase, plan: Plan) -> None:
