@@ -34,6 +34,7 @@ KINDS: dict[str, list[str]] = {
     "infinite": ["inf", "-inf", "Infinity", "1e400"],
     "boolean": ["True", "false", "TRUE", "yes", "n"],
     "word": ["north", "Idaho", "name", "x1", "North East", "nothing"],
+    "id": ["2023-01-01-0", "C-17", "12-4", "4/5", "1.2.3", "+-5"],
     "odd": [" 5", "5 ", "+3", '"1,234"', '"4"', '"north, east"', "0x1A", "1_000", "2024-01-05"],
 }
 
@@ -103,6 +104,8 @@ def test_where_duckdb_types_a_column_pandas_types_it_the_same(
         (["1", "", "3"], ColumnType.FLOAT),  # a gap: pandas reads float64
         (["1.5", "2", "1e5"], ColumnType.FLOAT),
         (["north", "2", ""], ColumnType.TEXT),
+        (["2023-01-01-0", "2023-01-01-1", "7"], ColumnType.TEXT),  # ids, dates: text
+        (["1_000", "2", "3"], None),  # underscores: pandas' call
         (["NA", "2", "3"], None),  # pandas reads NA as missing: its call
         (["True", "false", "true"], None),  # booleans: pandas'
         (["1", "2", "12345678901234567890"], None),  # past int64: pandas'

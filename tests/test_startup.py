@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 from small_project import write_project
 
 from wbr.store.engine import create_store_engine
@@ -97,16 +98,32 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_loading_and_computing_plain_csv_files_imports_no_pandas(tmp_path: Path) -> None:
-    # DuckDB reads and types the small shop's files itself (numbers, ISO dates): pandas
-    # (0.2 s, 100 MB) is left for files it must look at, and for detection.
-    write_project(tmp_path)
+    # DuckDB reads and types the small shop's files itself (numbers, ISO dates, order
+    # ids declared as text: "2023-01-01-0" could be a number in another batch of an
+    # undeclared column) and takes its distinct counts' day maps as numpy arrays:
+    # pandas (0.2 s, 100 MB) is left for files it must look at, other stores, detection.
+    registry_file = write_project(tmp_path)
+    data = YAML(typ="safe").load(registry_file.read_text(encoding="utf-8"))
+    distinct = {"type": "count_distinct", "column": "order_id"}
+    data["sources"]["orders"]["columns"] = {"order_id": "text"}
+    data["metrics"].append(
+        {**data["metrics"][3], "name": "distinct_orders", "aggregation": distinct}
+    )
+    with registry_file.open("w", encoding="utf-8") as handle:
+        YAML(typ="safe").dump(data, handle)
     for args in (["ingest", "--no-progress"], ["compute"]):
         imported = _run_command(args, tmp_path)
         assert "duckdb" in imported, args
         assert "pandas" not in imported, args
-    assert (tmp_path / ".wbr" / "raw.duckdb").exists()
     _run_command(["export", "--format", "json", "-o", "deck.json"], tmp_path)
-    assert json.loads((tmp_path / "deck.json").read_text())["sections"]
+    engine = create_store_engine(f"sqlite:///{tmp_path / '.wbr' / 'wbr.db'}")
+    with engine.connect() as conn:
+        counts = conn.exec_driver_sql(
+            "SELECT metric, value FROM metric_values WHERE grain = 'week' AND period_end = "
+            "'2024-03-16' AND metric IN ('orders', 'distinct_orders')"
+        ).all()
+    engine.dispose()
+    assert dict(counts) == {"orders": 21, "distinct_orders": 21}  # three a day in 2024
 
 
 def test_status_and_export_import_neither_detection_nor_migrations(built_project: Path) -> None:

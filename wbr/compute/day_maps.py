@@ -26,8 +26,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from wbr.registry.sources import ColumnType
-from wbr.store.dialect import create_range_days, drop_range_days, is_spark
-from wbr.store.raw import insert_frame
+from wbr.store.dialect import create_range_days, drop_range_days, is_duckdb, is_spark
+from wbr.store.raw import DUCKDB_BATCH_VIEW, insert_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +38,7 @@ _SCHEMA = {RANGE_COLUMN: ColumnType.INTEGER, DAY_COLUMN: ColumnType.DATE}
 
 Ranges = Sequence[tuple[date, date]]
 _NUMBERS = itertools.count()
+EPOCH = date(1970, 1, 1)
 
 
 class DayMaps:
@@ -67,7 +68,10 @@ class DayMaps:
         else:
             self.conn.execute(sa.schema.DropTable(table, if_exists=True))
             table.create(self.conn)
-            insert_frame(self.conn, table, _frame(ranges), _SCHEMA)
+            if is_duckdb(self.conn):
+                _insert_arrays(self.conn, table, ranges)
+            else:
+                insert_frame(self.conn, table, _frame(ranges), _SCHEMA)
         self._tables[key] = table
         return table
 
@@ -95,7 +99,8 @@ def day_maps(conn: Connection) -> Iterator[DayMaps]:
         maps.drop()
 
 
-def _frame(ranges: Ranges) -> pd.DataFrame:
+def _columns(ranges: Ranges) -> tuple[np.ndarray, np.ndarray]:
+    """The map's range ids and days (days since 1970-01-01), one row per day of each range."""
     lengths = np.array([(end - start).days + 1 for start, end in ranges], dtype=np.int64)
     starts = np.array([start.toordinal() for start, _ in ranges], dtype=np.int64)
     rids = np.repeat(np.arange(len(ranges), dtype=np.int64), lengths)
@@ -104,8 +109,31 @@ def _frame(ranges: Ranges) -> pd.DataFrame:
         np.cumsum(lengths) - lengths, lengths
     )
     ordinals = np.repeat(starts, lengths) + offsets
-    epoch = date(1970, 1, 1).toordinal()
-    days = (ordinals - epoch).astype("datetime64[D]")
+    return rids, ordinals - EPOCH.toordinal()
+
+
+def _insert_arrays(conn: Connection, table: sa.Table, ranges: Ranges) -> None:
+    """DuckDB reads the numpy columns themselves: no pandas (0.2 s to import), no
+    Python object per row. It takes no datetime64 column, so days go as numbers."""
+    rids, days = _columns(ranges)
+    duck = conn.connection.dbapi_connection
+    assert duck is not None
+    duck.register(DUCKDB_BATCH_VIEW, {RANGE_COLUMN: rids, DAY_COLUMN: days})
+    try:
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({RANGE_COLUMN}, {DAY_COLUMN}) "
+            f"SELECT {RANGE_COLUMN}, DATE '{EPOCH.isoformat()}' + CAST({DAY_COLUMN} AS INTEGER) "
+            f"FROM {DUCKDB_BATCH_VIEW}"
+        )
+    finally:
+        duck.unregister(DUCKDB_BATCH_VIEW)
+
+
+def _frame(ranges: Ranges) -> pd.DataFrame:
+    """The map as a frame, for the stores that take rows (`insert_frame`)."""
+    rids, days = _columns(ranges)
     import pandas as pd  # only when a computation runs: the deck imports this module
 
-    return pd.DataFrame({RANGE_COLUMN: rids, DAY_COLUMN: pd.to_datetime(days)})
+    return pd.DataFrame(
+        {RANGE_COLUMN: rids, DAY_COLUMN: pd.to_datetime(days.astype("datetime64[D]"))}
+    )

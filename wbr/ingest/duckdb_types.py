@@ -5,10 +5,12 @@ reads it (`wbr.ingest.convert.infer_schema`). The DuckDB path asked pandas too, 
 cost a first load 0.2 s and 100 MB for importing it. Most columns of a metrics file
 are plainly numbers, and for those pandas' answer is certain: a column of whole
 numbers with no gap is int64 (INTEGER), a column of decimal numbers, or of whole
-numbers with a gap, float64 (FLOAT). DuckDB reads the same first batch as text and
-checks each column against those two shapes; a column of any other shape (text,
-booleans, "NA", " 5", "1e400", an empty column) leaves the whole table to pandas, as
-before. The checked load that follows is the same either way.
+numbers with a gap, float64 (FLOAT), and a column holding a text that no reading
+could take for a number, a boolean or a missing value ("north", "2024-01-05",
+"C-17") is text. DuckDB reads the same first batch as text and checks each column
+against those shapes; a column of any other shape (booleans, "NA", " 5", "1e400",
+"1_000", an empty column) leaves the whole table to pandas, as before. The checked
+load that follows is the same either way.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ POINTED = r"-?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?"
 EXPONENT = r"-?[0-9]+[eE][-+]?[0-9]{1,2}"
 DECIMAL = f"({WHOLE})|({POINTED})|({EXPONENT})"
 # A text pandas reads as nothing but text, which makes its column text (object): one
-# that starts with a letter and is no word pandas reads as a number, a boolean or
-# missing (those are left out by their first three letters, more than needed).
-WORD = r"[A-Za-z].*"
+# that no reading could take for a number (NUMBER_LIKE is looser than any parser, and
+# matches a thousands separator, blanks and underscores anywhere), and no word pandas
+# reads as a number, a boolean or missing ("inf", "NaN", "True", "NULL", "#N/A", "<NA>":
+# left out by the first letters after any sign, more than needed, or by '#' or '<').
+NUMBER_LIKE = r"[\s+-]*[0-9,_\s]*(\.[0-9,_\s]*)?([eE][\s+-]*[0-9\s]*)?"
 NOT_WORDS = ("inf", "nan", "tru", "fal", "nul", "non", "na", "n/a")
 # Thousands separators that cannot appear in a WHOLE or DECIMAL text: with any other
 # ("." as in 1.234) pandas would read those texts differently.
@@ -71,7 +75,7 @@ def inferred_schema(
 def _shapes(
     connection: Connection, path: Path, header: list[str], columns: list[str], source: CsvSource
 ) -> dict[str, ColumnType | None] | None:
-    """Each column's type from the first batch's texts (None: not plainly numeric)."""
+    """Each column's type from the first batch's texts (None: pandas must look)."""
     quote = connection.dialect.identifier_preparer.quote
     spec = ", ".join(f"{writes.sql_text(name)}: 'VARCHAR'" for name in header)
     reader = (
@@ -86,12 +90,17 @@ def _shapes(
     # One row per column (UNPIVOT leaves out NULLs): a regular expression per column
     # instead cost 0.37 s and 180 MB for 300 columns, each match keeping its own state.
     names = ", ".join(quote(name) for name in columns)
-    not_words = " OR ".join(f"lower(value) LIKE {writes.sql_text(w + '%')}" for w in NOT_WORDS)
+    bare = "lower(ltrim(value, ' +-\t'))"
+    not_words = " OR ".join(f"{bare} LIKE {writes.sql_text(w + '%')}" for w in NOT_WORDS)
+    textual = (
+        f"NOT regexp_full_match(value, '{NUMBER_LIKE}') "
+        f"AND NOT regexp_matches(value, '[#<]') AND NOT ({not_words})"
+    )
     shapes = (
         f"SELECT name, count(*), "
         f"count(*) FILTER (WHERE regexp_full_match(value, '{WHOLE}')), "
         f"count(*) FILTER (WHERE regexp_full_match(value, '{DECIMAL}')), "
-        f"count(*) FILTER (WHERE regexp_full_match(value, '{WORD}') AND NOT ({not_words})) "
+        f"count(*) FILTER (WHERE {textual}) "
         f"FROM (UNPIVOT (SELECT {names} FROM {batch}) ON COLUMNS(*) INTO NAME name VALUE value) "
         f"GROUP BY name"
     )
@@ -107,12 +116,12 @@ def _shapes(
         return None
     found: dict[str, ColumnType | None] = {}
     for name in columns:
-        present, whole, decimal, words = counted.get(name, (0, 0, 0, 0))
+        present, whole, decimal, texts = counted.get(name, (0, 0, 0, 0))
         if whole == rows:  # a value in every row, each a whole number
             found[name] = ColumnType.INTEGER
         elif present and decimal == present:
             found[name] = ColumnType.FLOAT
-        elif words:  # pandas reads the column as text (object), whatever else it holds
+        elif texts:  # pandas reads the column as text (object), whatever else it holds
             found[name] = ColumnType.TEXT
         else:
             found[name] = None
