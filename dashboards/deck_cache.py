@@ -29,8 +29,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final, Protocol
 
-from sqlalchemy import ColumnElement, Engine, ScalarSelect, and_, func, or_, select
+from sqlalchemy import Engine, ScalarSelect, func, select
 
+from wbr.compute.stored import changed_values
 from wbr.compute.unchanged import recorded_periods
 from wbr.deck.model import Deck, Freshness
 from wbr.store.schema import anomaly_flags, compute_runs, note_revisions, scheduled_runs
@@ -67,16 +68,8 @@ class DeckSource(Protocol):
     def raw_changed_since(self, epoch: int, week_ending: date) -> bool: ...
 
 
-def _changes_values() -> ColumnElement[bool]:
-    """A succeeded computation that changed a value (before 0007, every one counted)."""
-    runs = compute_runs.c
-    return and_(
-        runs.status == "succeeded", or_(runs.metrics_computed.is_(None), runs.metrics_computed > 0)
-    )
-
-
 def _newest_change() -> ScalarSelect[Any]:
-    return select(func.max(compute_runs.c.id)).where(_changes_values()).scalar_subquery()
+    return select(func.max(compute_runs.c.id)).where(changed_values()).scalar_subquery()
 
 
 def store_version(engine: Engine) -> StoreVersion:
@@ -147,7 +140,7 @@ def _basis(engine: Engine, week: date) -> tuple[Hashable, tuple[Hashable, ...], 
 
 def _changed_since(engine: Engine, run: Hashable) -> list[frozenset[tuple[str, str, str]] | None]:
     """The periods each value-changing computation after `run` changed (None: any)."""
-    query = select(compute_runs.c.changed_periods).where(_changes_values())
+    query = select(compute_runs.c.changed_periods).where(changed_values())
     if run is not None:
         query = query.where(compute_runs.c.id > run)
     with engine.connect() as connection:

@@ -119,6 +119,25 @@ def test_refresh_equals_a_full_computation(workspace: Workspace) -> None:
     assert refreshed == full
 
 
+def test_the_deck_says_when_its_values_were_computed(workspace: Workspace) -> None:
+    # Read from the computations' history: the newest stamp on any value, every time.
+    def newest_stamp() -> str:
+        with workspace.engine.connect() as conn:
+            found = conn.execute(sa.select(sa.func.max(metric_values.c.computed_at))).scalar()
+        return str(found.isoformat())
+
+    first = build_deck(workspace.engine, workspace.registry).generated_at
+    assert first == newest_stamp()
+    compute(workspace.engine, workspace.registry)  # nothing new: no value is written
+    assert build_deck(workspace.engine, workspace.registry).generated_at == first
+    append_week(workspace.base_dir)
+    ingest(workspace.engine, workspace.registry, workspace.base_dir)
+    compute(workspace.engine, workspace.registry)
+    second = build_deck(workspace.engine, workspace.registry).generated_at
+    assert second == newest_stamp()
+    assert second > first
+
+
 def test_nothing_changed_writes_nothing(workspace: Workspace) -> None:
     before, state = stored(workspace), saved_state(workspace)
     report = compute(workspace.engine, workspace.registry)

@@ -38,6 +38,7 @@ from wbr.ingest.runs import INTERRUPTED, RUNNING, SUCCEEDED
 from wbr.ingest.status import freshness
 from wbr.store import engine as store_engine
 from wbr.store import raw as raw_store
+from wbr.store.engine import held_open
 from wbr.store.raw import table_schema
 from wbr.store.schema import load_runs, metric_values
 from wbr.workspace import Workspace, open_workspace
@@ -195,6 +196,65 @@ def test_refresh_with_raw_rows_in_duckdb_equals_a_full_computation(
         assert_same_values({key: refreshed[key] for key in full}, full)
     finally:
         workspace.dispose()
+
+
+@pytest.fixture
+def own_copy(project: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A split workspace on a copy of the project, whose CSV a test may change."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("metrics.yaml", "orders.csv"):
+        (folder / name).write_bytes((project.parent / name).read_bytes())
+    workspace = split_workspace(tmp_path, folder / "metrics.yaml")
+    yield workspace
+    workspace.dispose()
+
+
+def test_a_refresh_opens_the_duckdb_file_once_and_frees_it_after(own_copy: Workspace) -> None:
+    split = own_copy
+    build(split)
+    before = stored_values(split)
+    append_week(split.base_dir)
+    opened: list[object] = []
+    with held_open(split.raw_engine) as raw:
+        sa.event.listen(raw, "connect", lambda connection, _record: opened.append(connection))
+        (report,) = ingest(split.engine, split.registry, split.base_dir, raw_engine=raw)
+        computed = compute(split.engine, split.registry, raw_engine=raw)
+    assert report.mode == "incremental" and report.rows > 0
+    assert computed.incremental and computed.rows_written > 0
+    assert len(opened) == 1  # the loads and the computation shared one connection
+    # Freed: another process opens the file at once (it would fail on DuckDB's lock).
+    path = str(split.raw_engine.url.database)
+    opener = f"import duckdb; duckdb.connect({path!r}).execute('SELECT count(*) FROM raw_orders')"
+    subprocess.run([sys.executable, "-c", opener], check=True, timeout=60)
+    refreshed = stored_values(split)
+    assert refreshed != before
+    compute(split.engine, split.registry, full=True, raw_engine=split.raw_engine)
+    full = stored_values(split)
+    assert_same_values({key: refreshed[key] for key in full}, full)
+
+
+def test_a_failed_load_on_a_held_duckdb_file_leaves_it_usable(own_copy: Workspace) -> None:
+    split = own_copy
+    build(split)
+    orders = split.base_dir / "orders.csv"
+    original = orders.read_text()
+    before = stored_values(split)
+    try:
+        orders.write_text(
+            original + "999999999,2026-01-05,not-a-customer,x,1,0,1,0,0,na,books,web\n"
+        )
+        with held_open(split.raw_engine) as raw:
+            with pytest.raises(LoadError):
+                ingest(split.engine, split.registry, split.base_dir, raw_engine=raw)
+            # The same connection, rolled back: the table as it was, and a computation
+            # that finds nothing new.
+            with raw.connect() as conn:
+                assert conn.execute(sa.text("SELECT count(*) FROM raw_orders")).scalar_one() == ROWS
+            assert compute(split.engine, split.registry, raw_engine=raw).rows_written == 0
+    finally:
+        orders.write_text(original)
+    assert stored_values(split) == before
 
 
 def test_a_failed_load_leaves_the_duckdb_table_as_it_was(split: Workspace) -> None:

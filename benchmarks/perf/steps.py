@@ -105,12 +105,16 @@ def _refresh(workspace: Workspace, args: argparse.Namespace, clock: Clock) -> Re
     from wbr.deck.build import build_deck
     from wbr.export import write_deck_json
     from wbr.ingest import ingest
+    from wbr.store.engine import held_open
 
     raw = workspace.raw_engine
-    reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=raw)
-    clock.lap("ingest")
-    report = compute(workspace.engine, workspace.registry, raw_engine=raw)
-    clock.lap("compute")
+    # As `wbr refresh` and the scheduler's job (`run_refresh`): one raw connection for
+    # the loads and the computation.
+    with held_open(raw) as held:
+        reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=held)
+        clock.lap("ingest")
+        report = compute(workspace.engine, workspace.registry, raw_engine=held)
+    clock.lap("compute")  # with the raw connection's close (its checkpoint)
     if args.detect:
         from wbr.anomalies import detect_project
         from wbr.anomalies.fit_cache import project_file

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -255,6 +256,22 @@ def _bulk_write(conn: Connection, rewrite: bool) -> Iterator[None]:
     index.create(conn)
 
 
+def _stored_metrics() -> sa.Select[Any]:
+    """The distinct metric names of the values, one index seek each: each name found
+    asks the primary key's index for the least name after it (a loose index scan)."""
+    names = sa.select(sa.func.min(metric_values.c.metric).label("metric")).cte(
+        "stored_names", recursive=True
+    )
+    later = metric_values.alias("later")
+    following = (
+        sa.select(sa.func.min(later.c.metric))
+        .where(later.c.metric > names.c.metric)
+        .scalar_subquery()
+    )
+    names = names.union_all(sa.select(following).where(names.c.metric.is_not(None)))
+    return sa.select(names.c.metric).where(names.c.metric.is_not(None))
+
+
 def _remove_undefined(conn: Connection, registry: Registry) -> int:
     """Delete the values of metrics the registry no longer defines; how many rows.
 
@@ -262,10 +279,11 @@ def _remove_undefined(conn: Connection, registry: Registry) -> int:
     key's index), not from the saved states: a compute that ran beside this one may
     have taken a metric's state and left its values (a PostgreSQL store lets two
     overlap). A DELETE ... NOT IN read every value row instead: 0.065 s at 300
-    metrics, against 0.02 s for the distinct names.
+    metrics, and SELECT DISTINCT still read every key: 0.015-0.10 s, against 0.001 s
+    for one index seek per name (`_stored_metrics`).
     """
     column = metric_values.c.metric
-    stored = conn.execute(sa.select(column).distinct()).scalars()
+    stored = conn.execute(_stored_metrics()).scalars()
     undefined = [name for name in stored if name not in registry.metrics_by_name]
     removed = 0
     for names in in_lists(undefined):
@@ -375,6 +393,20 @@ def compute(
             else:
                 with raw_engine.connect() as raw_conn:
                     report, through = _compute(conn, raw_conn, registry, full, started)
+            # In the values' own transaction: a reader (the served deck's cache) sees
+            # the new values and the run that made them at once, and one commit fewer.
+            conn.execute(
+                compute_runs.update()
+                .where(compute_runs.c.id == run_id)
+                .values(
+                    finished_at=datetime.now(UTC),
+                    status="succeeded",
+                    metrics_computed=report.metrics,
+                    periods_written=report.rows_written,
+                    load_runs_through=through,
+                    changed_periods=changed_periods_text(report.changed_periods),
+                )
+            )
     except Exception as error:
         with engine.begin() as conn:
             conn.execute(
@@ -383,17 +415,4 @@ def compute(
                 .values(finished_at=datetime.now(UTC), status="failed", error=str(error))
             )
         raise
-    with engine.begin() as conn:
-        conn.execute(
-            compute_runs.update()
-            .where(compute_runs.c.id == run_id)
-            .values(
-                finished_at=datetime.now(UTC),
-                status="succeeded",
-                metrics_computed=report.metrics,
-                periods_written=report.rows_written,
-                load_runs_through=through,
-                changed_periods=changed_periods_text(report.changed_periods),
-            )
-        )
     return report

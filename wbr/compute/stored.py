@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from wbr import calendar as cal
-from wbr.store.schema import metric_values
+from wbr.store.schema import compute_runs, metric_values
 
 
 def stored_week_endings(engine: Engine) -> list[date]:
@@ -21,3 +21,29 @@ def stored_week_endings(engine: Engine) -> list[date]:
     )
     with engine.connect() as conn:
         return [row[0] for row in conn.execute(query)]
+
+
+def changed_values() -> sa.ColumnElement[bool]:
+    """A succeeded computation that changed a value (before 0007, every one counted)."""
+    runs = compute_runs.c
+    return sa.and_(
+        runs.status == "succeeded",
+        sa.or_(runs.metrics_computed.is_(None), runs.metrics_computed > 0),
+    )
+
+
+def values_computed_at(engine: Engine) -> datetime | None:
+    """When the stored values were computed: the start of the last computation that
+    changed one, which stamps every value it writes with it.
+
+    Read from the computations' history (a few rows), not as the values' newest stamp:
+    that read every value, 0.03 s at 300 metrics on every deck. A store with values
+    and no such run (none recorded) falls back to it.
+    """
+    with engine.connect() as conn:
+        started = conn.execute(
+            sa.select(sa.func.max(compute_runs.c.started_at)).where(changed_values())
+        ).scalar()
+        if started is None:
+            started = conn.execute(sa.select(sa.func.max(metric_values.c.computed_at))).scalar()
+    return started

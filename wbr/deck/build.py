@@ -12,13 +12,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from wbr import calendar as cal
 from wbr.calendar import Period
 from wbr.comparisons import compare, variance_to_plan
-from wbr.compute.stored import stored_week_endings
+from wbr.compute.stored import stored_week_endings, values_computed_at
 from wbr.deck.anomalies import anomaly_notes
 from wbr.deck.model import AnomalyNote, BoxTotals, Chart, Deck, PlanBox, Section, SeriesPoint
 from wbr.deck.notes import DeckNotes
@@ -27,7 +26,6 @@ from wbr.deck.values import DeckPeriods, Lookup, ShownPeriod, fill_on_demand, lo
 from wbr.errors import ConfigError
 from wbr.registry.models import Metric, MonthlyView, Registry, Unit
 from wbr.schedule.freshness import deck_freshness
-from wbr.store.schema import metric_values
 
 if TYPE_CHECKING:
     from wbr.deck.on_demand import KeptValues
@@ -268,6 +266,5 @@ def deck_periods(registry: Registry, week_ending: date) -> set[Period]:
 
 def _computed_at(engine: Engine) -> str:
     """When the stored values were computed (ISO 8601), so a reader knows their age."""
-    with engine.connect() as conn:
-        value = conn.execute(sa.select(sa.func.max(metric_values.c.computed_at))).scalar()
+    value = values_computed_at(engine)
     return value.isoformat() if value is not None else ""

@@ -58,14 +58,11 @@ def run_refresh(workspace: Workspace) -> RefreshSummary:
     from wbr.anomalies.fit_cache import project_file
     from wbr.compute.run import compute
     from wbr.ingest import ingest
+    from wbr.store.engine import held_open
 
-    reports = ingest(
-        workspace.engine,
-        workspace.registry,
-        workspace.base_dir,
-        raw_engine=workspace.raw_engine,
-    )
-    computed = compute(workspace.engine, workspace.registry, raw_engine=workspace.raw_engine)
+    with held_open(workspace.raw_engine) as raw:  # opened once for the loads and compute
+        reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=raw)
+        computed = compute(workspace.engine, workspace.registry, raw_engine=raw)
     fits = project_file(workspace.registry_file)
     detected = detect_project(workspace.engine, workspace.registry, workspace.raw_engine, fits)
     return RefreshSummary(
