@@ -101,19 +101,13 @@ def _import_pipeline() -> None:
 
 def _refresh(workspace: Workspace, args: argparse.Namespace, clock: Clock) -> Result:
     """One build or refresh on an open workspace: its phases are laps of `clock`."""
-    from wbr.compute.run import compute
     from wbr.deck.build import build_deck
     from wbr.export import write_deck_json
-    from wbr.ingest import ingest
-    from wbr.store.engine import held_open
+    from wbr.schedule.jobs import load_and_compute
 
     raw = workspace.raw_engine
-    # As `wbr refresh` and the scheduler's job (`run_refresh`): one raw connection for
-    # the loads and the computation.
-    with held_open(raw) as held:
-        reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=held)
-        clock.lap("ingest")
-        report = compute(workspace.engine, workspace.registry, raw_engine=held)
+    # As `wbr refresh` and the scheduler's job: one raw connection for loads and compute.
+    reports, report = load_and_compute(workspace, after_load=lambda: clock.lap("ingest"))
     clock.lap("compute")  # with the raw connection's close (its checkpoint)
     if args.detect:
         from wbr.anomalies import detect_project

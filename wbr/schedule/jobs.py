@@ -6,11 +6,16 @@ computation), so a failed refresh leaves the last good deck serving.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wbr.workspace import Workspace
+
+if TYPE_CHECKING:
+    from wbr.compute.run import ComputeReport
+    from wbr.ingest.report import LoadReport
 
 
 @dataclass(frozen=True)
@@ -52,17 +57,32 @@ def describe_summary(summary: dict[str, Any]) -> str:
     )
 
 
+def load_and_compute(
+    workspace: Workspace, after_load: Callable[[], object] | None = None
+) -> tuple[list[LoadReport], ComputeReport]:
+    """Ingest every source, then compute what changed, on one raw connection (DuckDB's
+    file is opened once: `held_open`). `after_load` is called between the two steps."""
+    from wbr.compute.run import compute
+    from wbr.ingest import ingest
+    from wbr.ingest.report import FULL
+    from wbr.store.engine import held_open
+
+    with held_open(workspace.raw_engine) as raw:
+        reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=raw)
+        if any(report.mode == FULL for report in reports):
+            raw.dispose()  # whole files were read: their memory goes with the connection
+        if after_load is not None:
+            after_load()
+        computed = compute(workspace.engine, workspace.registry, raw_engine=raw)
+    return reports, computed
+
+
 def run_refresh(workspace: Workspace) -> RefreshSummary:
     """Ingest, compute, detect; raises the step's own error when one fails."""
     from wbr.anomalies import FlagStatus, detect_project
     from wbr.anomalies.fit_cache import project_file
-    from wbr.compute.run import compute
-    from wbr.ingest import ingest
-    from wbr.store.engine import held_open
 
-    with held_open(workspace.raw_engine) as raw:  # opened once for the loads and compute
-        reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=raw)
-        computed = compute(workspace.engine, workspace.registry, raw_engine=raw)
+    reports, computed = load_and_compute(workspace)
     fits = project_file(workspace.registry_file)
     detected = detect_project(workspace.engine, workspace.registry, workspace.raw_engine, fits)
     return RefreshSummary(
