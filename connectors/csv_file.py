@@ -218,7 +218,8 @@ def plain_header(path: Path, delimiter: str) -> list[str] | None:
         line = first.decode(ENCODING).removesuffix("\n").removesuffix("\r")
     except UnicodeDecodeError:
         return None
-    if not line or any(mark in line for mark in ('"', "\r", "\x00")):
+    # A second BOM (the encoding drops only the first), a quote, a stray line end.
+    if not line or any(mark in line for mark in ('"', "\r", "\x00", "\ufeff")):
         return None
     names = line.split(delimiter)
     for name in names:

@@ -35,7 +35,18 @@ KINDS: dict[str, list[str]] = {
     "boolean": ["True", "false", "TRUE", "yes", "n"],
     "word": ["north", "Idaho", "name", "x1", "North East", "nothing"],
     "id": ["2023-01-01-0", "C-17", "12-4", "4/5", "1.2.3", "+-5"],
-    "odd": [" 5", "5 ", "+3", '"1,234"', '"4"', '"north, east"', "0x1A", "1_000", "2024-01-05"],
+    "odd": [
+        " 5",
+        "5 ",
+        "+3",
+        '"1,234"',
+        '"4"',
+        '"north, east"',
+        "0x1A",
+        "1_000",
+        "2024-01-05",
+        "\x0b5",
+    ],
 }
 
 
@@ -150,6 +161,43 @@ def test_blank_lines_count_as_pandas_counts_them(
     for batch_rows in (1, 2, 3):
         mine, pandas_schema = _both(duckdb_connection, tmp_path, ["v"], batch_rows=batch_rows)
         assert mine is None or mine == pandas_schema, (batch_rows, mine, pandas_schema)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "day,v\n2024-01-01,1,\n2024-01-02,2,\n",  # an empty field more on every row
+        "day,v\n2024-01-01,1\n2024-01-02,2,\n",  # pandas: not valid CSV
+        "day,v,w\n2024-01-01,1,2.5,\n2024-01-02,2,3.5,\n",  # pandas shifts the columns
+        "\nday,v\n2024-01-01,1\n",  # pandas skips a blank line before the header
+        "\ufeff\ufeffday,v\n2024-01-01,1\n",  # a second BOM
+    ],
+    ids=["extra-field", "one-row-extra", "extra-field-shifts", "blank-first-line", "two-boms"],
+)
+def test_a_file_pandas_lays_out_otherwise_is_left_to_it(
+    tmp_path: Path, duckdb_connection: Connection, text: str
+) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    source = CsvSource(kind="csv", path="data.csv", date_column="day")
+    header = CsvConnector("data", source, tmp_path).header(path)
+    assert header[0] == "day"  # pandas' reading of it
+    kept = [name for name in header if name in ("day", "v", "w")]
+    assert inferred_schema(duckdb_connection, path, header, kept, source) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "thousands"),
+    [(["\x0b5", "\x0b6"], ","), (["5\x0b", "6"], ","), (["1'234", "2'000"], "'")],
+    ids=["vertical-tab-before", "vertical-tab-after", "apostrophe-thousands"],
+)
+def test_numbers_pandas_reads_through_blanks_and_separators_are_never_text(
+    tmp_path: Path, duckdb_connection: Connection, values: list[str], thousands: str
+) -> None:
+    _write(tmp_path / "data.csv", {"v": values}, 2)
+    mine, pandas_schema = _both(duckdb_connection, tmp_path, ["v"], thousands=thousands)
+    assert pandas_schema["v"] is ColumnType.INTEGER
+    assert mine is None
 
 
 def test_declared_types_and_other_thousands_separators(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import small_project
 import sqlalchemy as sa
 
 from dashboards.source import StoreDeckSource
@@ -36,6 +37,7 @@ from wbr.ingest import ingest
 from wbr.ingest import run as ingest_run
 from wbr.ingest.runs import INTERRUPTED, RUNNING, SUCCEEDED
 from wbr.ingest.status import freshness
+from wbr.schedule.jobs import run_refresh
 from wbr.store import engine as store_engine
 from wbr.store import raw as raw_store
 from wbr.store.engine import held_open
@@ -216,7 +218,8 @@ def test_a_refresh_opens_the_duckdb_file_once_and_frees_it_after(own_copy: Works
     before = stored_values(split)
     append_week(split.base_dir)
     opened: list[object] = []
-    with held_open(split.raw_engine) as raw:
+    with held_open(split.raw_engine) as held:
+        raw = held.engine
         sa.event.listen(raw, "connect", lambda connection, _record: opened.append(connection))
         (report,) = ingest(split.engine, split.registry, split.base_dir, raw_engine=raw)
         computed = compute(split.engine, split.registry, raw_engine=raw)
@@ -234,6 +237,20 @@ def test_a_refresh_opens_the_duckdb_file_once_and_frees_it_after(own_copy: Works
     assert_same_values({key: refreshed[key] for key in full}, full)
 
 
+def test_a_refresh_on_one_store_leaves_its_engine_open(tmp_path: Path) -> None:
+    # Raw rows in the app store itself (here in memory): the refresh holds nothing of
+    # its own, and must not close the caller's engine after a first, whole-file load.
+    workspace = open_workspace(small_project.write_project(tmp_path), "sqlite://")
+    try:
+        assert not workspace.separate_raw_store
+        first = run_refresh(workspace)
+        assert first.values_written > 0 and sum(first.loaded.values()) > 0
+        second = run_refresh(workspace)
+        assert second.values_written == 0 and second.week_ending == first.week_ending
+    finally:
+        workspace.dispose()
+
+
 def test_a_failed_load_on_a_held_duckdb_file_leaves_it_usable(own_copy: Workspace) -> None:
     split = own_copy
     build(split)
@@ -244,7 +261,8 @@ def test_a_failed_load_on_a_held_duckdb_file_leaves_it_usable(own_copy: Workspac
         orders.write_text(
             original + "999999999,2026-01-05,not-a-customer,x,1,0,1,0,0,na,books,web\n"
         )
-        with held_open(split.raw_engine) as raw:
+        with held_open(split.raw_engine) as held:
+            raw = held.engine
             with pytest.raises(LoadError):
                 ingest(split.engine, split.registry, split.base_dir, raw_engine=raw)
             # The same connection, rolled back: the table as it was, and a computation

@@ -37,8 +37,11 @@ def values_computed_at(engine: Engine) -> datetime | None:
     changed one, which stamps every value it writes with it.
 
     Read from the computations' history (a few rows), not as the values' newest stamp:
-    that read every value, 0.03 s at 300 metrics on every deck. A store with values
-    and no such run (none recorded) falls back to it.
+    that read every value, 0.03 s at 300 metrics on every deck. The two agree but for
+    a computation that only removed a metric's values (the deck changed then too, and
+    says so) and runs recorded before migration 0007, which did not count the metrics
+    they changed and so all count. A store with values and no such run falls back to
+    the newest stamp.
     """
     with engine.connect() as conn:
         started = conn.execute(

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from connectors.csv_file import plain_header
 from wbr.ingest import duckdb_writes as writes
 from wbr.registry.sources import ColumnType, CsvSource
 
@@ -38,7 +39,8 @@ DECIMAL = f"({WHOLE})|({POINTED})|({EXPONENT})"
 # matches a thousands separator, blanks and underscores anywhere), and no word pandas
 # reads as a number, a boolean or missing ("inf", "NaN", "True", "NULL", "#N/A", "<NA>":
 # left out by the first letters after any sign, more than needed, or by '#' or '<').
-NUMBER_LIKE = r"[\s+-]*[0-9,_\s]*(\.[0-9,_\s]*)?([eE][\s+-]*[0-9\s]*)?"
+NUMBER_LIKE = r"[\s\x0b+-]*[0-9,_\x27\s\x0b]*(\.[0-9,_\x27\s\x0b]*)?([eE][\s\x0b+-]*[0-9\s\x0b]*)?"
+NEVER_MISSING = "\x01"  # no text is missing in `_plain_layout`: a byte no CSV holds
 NOT_WORDS = ("inf", "nan", "tru", "fal", "nul", "non", "na", "n/a")
 # Thousands separators that cannot appear in a WHOLE or DECIMAL text: with any other
 # ("." as in 1.234) pandas would read those texts differently.
@@ -51,6 +53,9 @@ def inferred_schema(
     """The `kept` columns' types as `infer_schema` would find them in the first batch;
     None when a column is not plainly numeric there (pandas must look)."""
     if source.thousands not in SAFE_THOUSANDS:
+        return None
+    # DuckDB takes the first line for the header: pandas skips blank lines before it.
+    if plain_header(path, source.delimiter) != header:
         return None
     schema: dict[str, ColumnType] = {}
     open_columns = []
@@ -72,21 +77,49 @@ def inferred_schema(
     return {name: schema[name] for name in kept}
 
 
+def _reader(path: Path, header: list[str], source: CsvSource, options: str) -> str:
+    """DuckDB's reader of the file's texts (every column VARCHAR), with `options`."""
+    spec = ", ".join(f"{writes.sql_text(name)}: 'VARCHAR'" for name in header)
+    return (
+        f"read_csv({writes.sql_text(str(path))}, header = true, auto_detect = false, "
+        f"columns = {{{spec}}}, delim = {writes.sql_text(source.delimiter)}, quote = '\"', "
+        f"escape = '\"', {options})"
+    )
+
+
+def _plain_layout(
+    connection: Connection, path: Path, header: list[str], source: CsvSource
+) -> int | None:
+    """The first batch's rows, when each has the header's fields and a value; else None.
+
+    pandas and DuckDB part ways on other files: a row with a field more (pandas makes
+    the first column an index, or fails; DuckDB drops an empty last field), a blank
+    line (pandas skips it, which moves the batch's end). So the batch is read once with
+    a column more, padded where a row has fewer fields, and no text taken as missing:
+    an extra field, or a row of nothing but empty fields, leaves the file to pandas.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    extra = "wbr_extra"
+    while extra in header:
+        extra += "_"
+    # One thread: DuckDB's parallel reader does not pad rows with quoted line breaks.
+    options = f"null_padding = true, parallel = false, nullstr = ['{NEVER_MISSING}']"
+    reader = _reader(path, [*header, extra], source, options)
+    empty_row = " AND ".join(f"coalesce({quote(name)}, '') = ''" for name in header)
+    rows, empty_rows, extras = connection.exec_driver_sql(
+        f"SELECT count(*), count(*) FILTER (WHERE {empty_row}), count({quote(extra)}) "
+        f"FROM (SELECT * FROM {reader} LIMIT {int(source.batch_rows)})"
+    ).one()
+    return None if empty_rows or extras or not rows else int(rows)
+
+
 def _shapes(
     connection: Connection, path: Path, header: list[str], columns: list[str], source: CsvSource
 ) -> dict[str, ColumnType | None] | None:
     """Each column's type from the first batch's texts (None: pandas must look)."""
     quote = connection.dialect.identifier_preparer.quote
-    spec = ", ".join(f"{writes.sql_text(name)}: 'VARCHAR'" for name in header)
-    reader = (
-        f"read_csv({writes.sql_text(str(path))}, header = true, auto_detect = false, "
-        f"columns = {{{spec}}}, delim = {writes.sql_text(source.delimiter)}, quote = '\"', "
-        f"escape = '\"', nullstr = [''])"
-    )
+    reader = _reader(path, header, source, "nullstr = ['']")
     batch = f"(SELECT * FROM {reader} LIMIT {int(source.batch_rows)})"
-    # pandas skips blank lines; a row with no value at all may be one, and would shift
-    # the batch's end: such a file is left to pandas.
-    empty_row = " AND ".join(f"{quote(name)} IS NULL" for name in header)
     # One row per column (UNPIVOT leaves out NULLs): a regular expression per column
     # instead cost 0.37 s and 180 MB for 300 columns, each match keeping its own state.
     names = ", ".join(quote(name) for name in columns)
@@ -107,14 +140,14 @@ def _shapes(
         f"GROUP BY name"
     )
     try:
-        rows, empty_rows = connection.exec_driver_sql(
-            f"SELECT count(*), count(*) FILTER (WHERE {empty_row}) FROM {batch}"
-        ).one()
+        # The first rows in the file's order (a full load may have turned it off).
+        connection.exec_driver_sql("SET preserve_insertion_order = true")
+        rows = _plain_layout(connection, path, header, source)
+        if rows is None:
+            return None
         counted = {row[0]: row[1:] for row in connection.exec_driver_sql(shapes)}
     except DBAPIError:  # a file DuckDB cannot read as text: pandas reads it and says why
         writes.start_again(connection)
-        return None
-    if empty_rows or not rows:
         return None
     found: dict[str, ColumnType | None] = {}
     for name in columns:

@@ -67,10 +67,11 @@ def load_and_compute(
     from wbr.ingest.report import FULL
     from wbr.store.engine import held_open
 
-    with held_open(workspace.raw_engine) as raw:
+    with held_open(workspace.raw_engine) as held:
+        raw = held.engine
         reports = ingest(workspace.engine, workspace.registry, workspace.base_dir, raw_engine=raw)
         if any(report.mode == FULL for report in reports):
-            raw.dispose()  # whole files were read: their memory goes with the connection
+            held.release()  # whole files were read: their memory goes with the connection
         if after_load is not None:
             after_load()
         computed = compute(workspace.engine, workspace.registry, raw_engine=raw)

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,22 @@ def _duckdb_engine(
     return engine
 
 
+@dataclass(frozen=True)
+class HeldStore:
+    """The raw store's engine for the steps of one refresh (see `held_open`)."""
+
+    engine: Engine
+    owned: bool  # an engine held_open made (DuckDB), not the caller's own
+
+    def release(self) -> None:
+        """Close the held connection now; the next step opens the file again. Nothing
+        for the caller's own engine: disposing it would drop an in-memory store."""
+        if self.owned:
+            self.engine.dispose()
+
+
 @contextmanager
-def held_open(engine: Engine) -> Iterator[Engine]:
+def held_open(engine: Engine) -> Iterator[HeldStore]:
     """`engine`; for a DuckDB file, an engine that keeps one connection open until the
     block ends, so that the steps of one refresh (its loads, then the computation) open
     the file once instead of once each: 0.02-0.04 s to open, and a checkpoint to close.
@@ -157,15 +172,15 @@ def held_open(engine: Engine) -> Iterator[Engine]:
     The file stays held between the steps, which a refresh holds it for anyway; a deck
     page that needs the raw rows meanwhile waits or shows N/A, as during either step.
     DuckDB keeps the memory a connection used until it closes: after a load of whole
-    files (a first build), `held.dispose()` closes it, so the computation's peak does
-    not add to the load's (30 MB at 300 columns); the next step opens it again.
+    files (a first build), `release()` closes it, so the computation's peak does not add
+    to the load's (30 MB at 300 columns); the next step opens it again.
     """
     if engine.dialect.name != "duckdb":
-        yield engine
+        yield HeldStore(engine, owned=False)
         return
     held = _duckdb_engine(engine.url, None, poolclass=StaticPool)
     try:
-        yield held
+        yield HeldStore(held, owned=True)
     finally:
         held.dispose()
 
