@@ -103,7 +103,7 @@ def _plain_layout(
     while extra in header:
         extra += "_"
     # One thread: DuckDB's parallel reader does not pad rows with quoted line breaks.
-    options = f"null_padding = true, parallel = false, nullstr = ['{NEVER_MISSING}']"
+    options = f"null_padding = true, nullstr = ['{NEVER_MISSING}']"
     reader = _reader(path, [*header, extra], source, options)
     empty_row = " AND ".join(f"coalesce({quote(name)}, '') = ''" for name in header)
     rows, empty_rows, extras = connection.exec_driver_sql(
