@@ -102,7 +102,8 @@ def _plain_layout(
     extra = "wbr_extra"
     while extra in header:
         extra += "_"
-    # One thread: DuckDB's parallel reader does not pad rows with quoted line breaks.
+    # DuckDB's parallel reader does not pad rows with quoted line breaks: such a file
+    # fails here and is left to pandas.
     options = f"null_padding = true, nullstr = ['{NEVER_MISSING}']"
     reader = _reader(path, [*header, extra], source, options)
     empty_row = " AND ".join(f"coalesce({quote(name)}, '') = ''" for name in header)
