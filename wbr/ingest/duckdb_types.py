@@ -1,4 +1,4 @@
-"""A new CSV table's number columns typed by DuckDB, as pandas would type them.
+"""A new CSV table's column types found by DuckDB, as pandas would find them.
 
 The row-by-row path types a new raw table's columns from its first batch, as pandas
 reads it (`wbr.ingest.convert.infer_schema`). The DuckDB path asked pandas too, which
@@ -9,8 +9,9 @@ numbers with a gap, float64 (FLOAT), and a column holding a text that no reading
 could take for a number, a boolean or a missing value ("north", "2024-01-05",
 "C-17") is text. DuckDB reads the same first batch as text and checks each column
 against those shapes; a column of any other shape (booleans, "NA", " 5", "1e400",
-"1_000", an empty column) leaves the whole table to pandas, as before. The checked
-load that follows is the same either way.
+"1_000", an empty column), and a file pandas lays out otherwise (a row with a field
+more, a blank line before the header), leaves the whole table to pandas, as before.
+The checked load that follows is the same either way.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def inferred_schema(
     connection: Connection, path: Path, header: list[str], kept: list[str], source: CsvSource
 ) -> dict[str, ColumnType] | None:
     """The `kept` columns' types as `infer_schema` would find them in the first batch;
-    None when a column is not plainly numeric there (pandas must look)."""
+    None when pandas must look (a column of another shape, a file laid out otherwise)."""
     if source.thousands not in SAFE_THOUSANDS:
         return None
     # DuckDB takes the first line for the header: pandas skips blank lines before it.
