@@ -15,14 +15,11 @@ import functools
 import io
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from connectors.base import Batch, ConnectorError, Since
 from connectors.files import resolve_files, total_bytes
 from wbr.registry.sources import ColumnType, CsvSource, SourceBase
-
-if TYPE_CHECKING:
-    pass
 
 # utf-8-sig decodes plain UTF-8 too, and drops the BOM Excel writes before the header.
 ENCODING = "utf-8-sig"

@@ -1,6 +1,6 @@
 """Load one source into its raw table; readers see the change in one step.
 
-The plan: a full reload when asked (`--full`), when the source has no
+The plan (`wbr.ingest.plan`): a full reload when asked (`--full`), when the source has no
 `incremental:` or when its table is new or empty; otherwise an incremental load
 of the window from the stored watermark minus the lookback. Batches are typed
 and checked as they arrive and written straight to a staging table (or, for
