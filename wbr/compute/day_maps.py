@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from wbr.registry.sources import ColumnType
 from wbr.store.dialect import create_range_days, drop_range_days, is_duckdb, is_spark
-from wbr.store.raw import DUCKDB_BATCH_VIEW, insert_frame
+from wbr.store.raw import insert_frame, insert_registered
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,17 +116,9 @@ def _insert_arrays(conn: Connection, table: sa.Table, ranges: Ranges) -> None:
     """DuckDB reads the numpy columns themselves: no pandas (0.2 s to import), no
     Python object per row. It takes no datetime64 column, so days go as numbers."""
     rids, days = _columns(ranges)
-    duck = conn.connection.dbapi_connection
-    assert duck is not None
-    duck.register(DUCKDB_BATCH_VIEW, {RANGE_COLUMN: rids, DAY_COLUMN: days})
-    try:
-        conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({RANGE_COLUMN}, {DAY_COLUMN}) "
-            f"SELECT {RANGE_COLUMN}, DATE '{EPOCH.isoformat()}' + CAST({DAY_COLUMN} AS INTEGER) "
-            f"FROM {DUCKDB_BATCH_VIEW}"
-        )
-    finally:
-        duck.unregister(DUCKDB_BATCH_VIEW)
+    day = f"DATE '{EPOCH.isoformat()}' + CAST({DAY_COLUMN} AS INTEGER)"
+    data = {RANGE_COLUMN: rids, DAY_COLUMN: days}
+    insert_registered(conn, table, data, {RANGE_COLUMN: RANGE_COLUMN, DAY_COLUMN: day})
 
 
 def _frame(ranges: Ranges) -> pd.DataFrame:

@@ -220,15 +220,9 @@ def _reader(
     """DuckDB's reader over the file, the `missing` texts read as NULL."""
     # A column the table does not hold is read as text, never converted: nothing in it
     # can misfit, and DuckDB does not materialize a column the select list leaves out.
-    spec = ", ".join(
-        f"{writes.sql_text(name)}: '{_read_type(schema[name]) if name in schema else 'VARCHAR'}'"
-        for name in header
-    )
-    return (
-        f"read_csv({writes.sql_text(str(path))}, header = true, auto_detect = false, "
-        f"columns = {{{spec}}}, delim = {writes.sql_text(source.delimiter)}, quote = '\"', "
-        f"escape = '\"', nullstr = [{', '.join(writes.sql_text(text) for text in missing)}])"
-    )
+    types = {name: _read_type(schema[name]) if name in schema else "VARCHAR" for name in header}
+    nulls = ", ".join(writes.sql_text(text) for text in missing)
+    return writes.csv_reader(path, types, source.delimiter, f"nullstr = [{nulls}]")
 
 
 def _schema(

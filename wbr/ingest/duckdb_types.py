@@ -80,12 +80,7 @@ def inferred_schema(
 
 def _reader(path: Path, header: list[str], source: CsvSource, options: str) -> str:
     """DuckDB's reader of the file's texts (every column VARCHAR), with `options`."""
-    spec = ", ".join(f"{writes.sql_text(name)}: 'VARCHAR'" for name in header)
-    return (
-        f"read_csv({writes.sql_text(str(path))}, header = true, auto_detect = false, "
-        f"columns = {{{spec}}}, delim = {writes.sql_text(source.delimiter)}, quote = '\"', "
-        f"escape = '\"', {options})"
-    )
+    return writes.csv_reader(path, dict.fromkeys(header, "VARCHAR"), source.delimiter, options)
 
 
 def _plain_layout(

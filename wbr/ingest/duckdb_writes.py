@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -30,6 +31,18 @@ def sql_list(texts: tuple[str, ...]) -> str:
 
 def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def csv_reader(path: Path, columns: dict[str, str], delimiter: str, options: str) -> str:
+    """DuckDB's CSV reader over `path` with its header line skipped: `columns` maps
+    each of the file's columns, in order, to the type it is read as; `options` are
+    more of read_csv's (what is missing, padding)."""
+    spec = ", ".join(f"{sql_text(name)}: '{kind}'" for name, kind in columns.items())
+    return (
+        f"read_csv({sql_text(str(path))}, header = true, auto_detect = false, "
+        f"columns = {{{spec}}}, delim = {sql_text(delimiter)}, quote = '\"', "
+        f"escape = '\"', {options})"
+    )
 
 
 MISFIT = "\x00misfit\x00"  # in a column's value: where the value misfits (see `checked_select`)

@@ -23,6 +23,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool, Pool, StaticPool
 
+from wbr.store.dialect import is_duckdb
+
 DEFAULT_STORE_RELATIVE_PATH = Path(".wbr/wbr.db")
 DEFAULT_RAW_STORE_RELATIVE_PATH = Path(".wbr/raw.duckdb")
 DATABASE_URL_ENV = "WBR_DATABASE_URL"
@@ -175,7 +177,7 @@ def held_open(engine: Engine) -> Iterator[HeldStore]:
     files (a first build), `release()` closes it, so the computation's peak does not add
     to the load's (30 MB at 300 columns); the next step opens it again.
     """
-    if engine.dialect.name != "duckdb":
+    if not is_duckdb(engine):
         yield HeldStore(engine, owned=False)
         return
     held = _duckdb_engine(engine.url, None, poolclass=StaticPool)

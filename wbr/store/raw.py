@@ -238,17 +238,28 @@ def _insert_frame_duckdb(
     if row_numbers is not None:
         batch[ROW_COLUMN] = row_numbers
     quote = connection.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(str(column)) for column in batch.columns)
+    columns = [quote(str(column)) for column in batch.columns]
+    insert_registered(connection, table, batch, dict(zip(columns, columns, strict=True)))
+    return len(frame)
+
+
+def insert_registered(
+    connection: Connection, table: Table, data: Any, values: dict[str, str]
+) -> None:
+    """DuckDB reads `data` (a pandas frame, or a dict of numpy arrays) itself, as the
+    view DUCKDB_BATCH_VIEW: `values` maps each quoted column of `table` to the SQL
+    expression over the view's columns that fills it."""
     duck = connection.connection.dbapi_connection
     assert duck is not None
-    duck.register(DUCKDB_BATCH_VIEW, batch)
+    quote = connection.dialect.identifier_preparer.quote
+    duck.register(DUCKDB_BATCH_VIEW, data)
     try:
         connection.exec_driver_sql(
-            f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {DUCKDB_BATCH_VIEW}"
+            f"INSERT INTO {quote(table.name)} ({', '.join(values)}) "
+            f"SELECT {', '.join(values.values())} FROM {DUCKDB_BATCH_VIEW}"
         )
     finally:
         duck.unregister(DUCKDB_BATCH_VIEW)
-    return len(frame)
 
 
 def commits_in_chunks(bind: Engine | Connection) -> bool:
