@@ -51,6 +51,19 @@ def write_csv(folder: Path, first: int, last: int, mode: str = "w") -> None:
         handle.writelines(line(n) for n in range(first, last))
 
 
+@pytest.fixture(autouse=True, params=["one statement", "shared checks"])
+def check_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with each column checked in its own expression and, as a
+    small wide read is, with number columns checked together (`duckdb_writes.Checked`)."""
+    from wbr.ingest import duckdb_writes
+
+    if request.param == "shared checks":
+        monkeypatch.setattr(duckdb_writes, "SHARED_CHECK_COLUMNS", 0)
+    else:
+        monkeypatch.setattr(duckdb_writes, "SHARED_CHECK_COLUMNS", 10**9)
+    return str(request.param)
+
+
 class Project:
     """A project folder loaded into SQLite (app) + DuckDB (raw), or SQLite alone."""
 
@@ -365,3 +378,56 @@ def test_pandas_missing_texts_are_missing_values(
         assert (got[30][position] is None) == (missing is not None)
     duck.close()
     lite.close()
+
+
+def _wide_line(n: int, columns: int) -> str:
+    """A day and `columns` numbers: whole ones (with gaps from the 11th: floats to
+    pandas), then fractions."""
+    wholes = ["" if c > 9 and (n + c) % 23 == 0 else str(n * 7 + c) for c in range(columns // 2)]
+    fractions = [f"{(n + c) * 0.37:.2f}" for c in range(columns - columns // 2)]
+    return ",".join([f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}", *wholes, *fractions]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("bad", "misfits"),
+    [
+        (None, False),
+        ("2.5", True),  # in a whole-number column: pandas re-types the column
+        (str(2**53 + 2), True),  # not exact as the DOUBLE DuckDB reads it as
+        ("nan", False),  # missing to pandas: the second read takes it as missing
+        ("n/a", False),
+    ],
+)
+def test_a_wide_file_and_its_appended_rows_store_what_the_row_by_row_path_stores(
+    tmp_path: Path, bad: str | None, misfits: bool
+) -> None:
+    """A wide daily file, as `wbr import-wbr-app` reads one: its first load and an
+    append of a few rows, one of them with `bad` in a number column, give the rows
+    the row-by-row path gives; a value DuckDB might store otherwise leaves the file
+    to that path, with the same checks in both forms (`duckdb_writes.Checked`)."""
+    columns = 60
+    header = "Date," + ",".join(f"m{c:02d}" for c in range(columns)) + "\n"
+    source = {"kind": "csv", "path": "orders.csv", "date_column": "Date"}
+    stored = []
+    for raw in ("duckdb", "sqlite"):
+        project = Project(tmp_path / raw, source, raw)
+        path = project.folder / "orders.csv"
+        path.write_text(header + "".join(_wide_line(n, columns) for n in range(400)), "utf-8")
+        assert project.load().rows == 400
+        appended = [_wide_line(n, columns) for n in range(400, 407)]
+        if bad is not None:
+            fields = appended[3].split(",")
+            fields[6 if misfits else 45] = bad  # a whole-number column; a fraction
+            appended[3] = ",".join(fields)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.writelines(appended)
+        # DuckDB leaves a misfit's file to the row-by-row path, which reads it whole
+        # there (it keeps no marks on DuckDB): a full reload on SQLite is the same load.
+        assert project.load(full=misfits and raw == "sqlite").rows_rejected == 0
+        if raw == "duckdb":
+            assert project.marked() is not misfits
+        rows = [(str(row[0]), *row[1:]) for row in project.rows()]  # SQLite: ISO text
+        stored.append(sorted(rows, key=str))
+        project.close()
+    assert len(stored[0]) == 407
+    same_rows(*stored)

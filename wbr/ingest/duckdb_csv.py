@@ -68,6 +68,9 @@ FALSE_TEXTS = ("false", "f", "no", "n", "0")
 # Integers are read as DOUBLE and must be whole and exact there: pandas reads a column
 # with a gap as float64, exact only below 2**53.
 EXACT_WHOLE_LIMIT = 2**53
+# A read of at most this many bytes may be stored as read before it is checked
+# (`writes.Checked`): storing it twice costs less than planning a wide one's checks.
+SHARED_CHECK_BYTES = 16 * 2**20
 
 
 def eligible(connection: Connection, source: SourceBase) -> bool:
@@ -114,9 +117,10 @@ def load(
         return None
     with _rows_from(path, offset, mark.size) as rows_path:
         outcome = None
+        small = rows_path.stat().st_size <= SHARED_CHECK_BYTES
         for missing in (BLANK_ONLY, PANDAS_NA):
             reader = _reader(connection, rows_path, header, schema, source, missing)
-            checked = _checked_values(connection, schema, source, missing)
+            checked = _checked_values(connection, schema, source, missing, small=small)
             outcome = writes.write(
                 connection, plan, source, schema, checked, reader, appended=offset is not None
             )
@@ -137,20 +141,27 @@ def _checked_values(
     schema: dict[str, ColumnType],
     source: SourceBase,
     missing: tuple[str, ...],
-) -> str:
-    """The select list: each column's typed value, or an error when a value misfits
-    (also when the reader took fewer texts as `missing` than pandas, and one is here)."""
+    *,
+    small: bool,
+) -> writes.Checked:
+    """Each column's typed value, or an error when a value misfits (also when the
+    reader took fewer texts as `missing` than pandas, and one is here). In a `small`
+    read, number columns share their checks (`writes.Checked`)."""
     quote = connection.dialect.identifier_preparer.quote
     columns = []
     for name, kind in schema.items():
         # Only a column declared `text` is read as text in every batch by the other path.
         declared = name in source.columns
-        fits, value = _column(
-            quote(name), kind, is_date=name == source.date_column, declared=declared
-        )
+        is_date = name == source.date_column
+        fits, value = _column(quote(name), kind, is_date=is_date, declared=declared)
         fits = _also_not_missing(quote(name), kind, fits, missing)
-        columns.append((name, fits, value))
-    return writes.checked_select(connection, columns)
+        shared = None
+        if small and kind in (ColumnType.INTEGER, ColumnType.FLOAT):
+            # The same check over any one value: NULL fits, as a number column's check says.
+            alone, _ = _column(writes.VALUE, kind, is_date=is_date, declared=declared)
+            shared = _also_not_missing(writes.VALUE, kind, alone, missing)
+        columns.append(writes.CheckedColumn(name, fits, value, shared))
+    return writes.Checked.over(connection, columns)
 
 
 def _also_not_missing(text: str, kind: ColumnType, fits: str, missing: tuple[str, ...]) -> str:

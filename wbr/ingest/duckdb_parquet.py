@@ -77,7 +77,7 @@ def load(
     columns = _columns(connection, schema, types, source)
     if columns is None:
         return None
-    checked = writes.checked_select(connection, columns)
+    checked = writes.Checked.over(connection, columns)
     outcome = writes.write(connection, plan, source, schema, checked, reader)
     if outcome is not None:
         file_marks.write_mark(connection, name, None)  # marks are for appended CSV files
@@ -89,15 +89,15 @@ def _columns(
     schema: dict[str, ColumnType],
     types: dict[str, str],
     source: SourceBase,
-) -> list[tuple[str, str, str]] | None:
-    """(name, fits, value) per column; None when a type would convert differently."""
+) -> list[writes.CheckedColumn] | None:
+    """Each column's check and value; None when a type would convert differently."""
     quote = connection.dialect.identifier_preparer.quote
     columns = []
     for name, kind in schema.items():
         found = _column(quote(name), kind, types[name], is_date=name == source.date_column)
         if found is None:
             return None
-        columns.append((name, *found))
+        columns.append(writes.CheckedColumn(name, *found))
     return columns
 
 
