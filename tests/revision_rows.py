@@ -8,17 +8,29 @@ backup tests.
 
 from __future__ import annotations
 
+import math
+import struct
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Column, Engine, LargeBinary, MetaData, Table, select
 
 from wbr.store.schema import metadata
 
 AT = datetime(2024, 3, 18, 6, 30, tzinfo=UTC)
 LATER = datetime(2024, 3, 19, 9, 15, tzinfo=UTC)
 WEEK = date(2024, 3, 16)
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+
+# A metric's daily arrays over 200 days, as compute saved them (bool, then float64s).
+SERIES_FIRST_DAY = date(2023, 1, 1)
+SERIES_ARRAYS: dict[str, bytes] = {
+    "present": bytes((n % 7 != 3) for n in range(200)),
+    "sums": struct.pack("<200d", *(n * 1.5 for n in range(200))),
+    "counts": struct.pack("<200d", *(float(n % 9) for n in range(200))),
+    "extremes": struct.pack("<200d", *([math.nan] * 200)),
+}
+_WIDTH = {"present": 1, "sums": 8, "counts": 8, "extremes": 8}
 
 # (revision that added the table or columns, table, rows)
 _ROWS: list[tuple[str, str, list[dict[str, Any]]]] = [
@@ -138,13 +150,35 @@ _ROWS: list[tuple[str, str, list[dict[str, Any]]]] = [
             {
                 "metric": "clicks",
                 "definition": "a" * 64,
-                "first_day": date(2023, 1, 1),
-                "present": b"\x01\x01\x00\xff",
-                "sums": b"\x00\x00\x00\x00\x00\x00\xf0?",
-                "counts": None,
-                "extremes": None,
+                "first_day": SERIES_FIRST_DAY,
+                **SERIES_ARRAYS,
                 "updated_at": AT,
+            },
+            {  # a metric not read from raw rows: no daily arrays
+                "metric": "ctr",
+                "definition": "b" * 64,
+                "first_day": None,
+                **dict.fromkeys(SERIES_ARRAYS),
+                "updated_at": AT,
+            },
+        ],
+    ),
+    (
+        "0009",
+        "metric_series_blocks",
+        [
+            # 2023-01-01 is day 738,521 (block 5,769 of 128 days: 738,432-738,559): its
+            # first 39 days are the first block's, the next 128 the second's, the rest
+            # the third's.
+            {
+                "metric": "clicks",
+                "block": block,
+                **{
+                    name: data[start * _WIDTH[name] : end * _WIDTH[name]]
+                    for name, data in SERIES_ARRAYS.items()
+                },
             }
+            for block, start, end in ((5769, 0, 39), (5770, 39, 167), (5771, 167, 200))
         ],
     ),
     (
@@ -317,6 +351,53 @@ _ADDED: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+# Columns a revision moved out of a table (0009: the daily arrays, into blocks).
+_MOVED: list[tuple[str, str, tuple[str, ...]]] = [
+    ("0009", "metric_series", tuple(SERIES_ARRAYS)),
+]
+
+
+def _table_at(name: str, order: int) -> Table:
+    """The table as revision number `order` had it (today's, less what moved later)."""
+    table = metadata.tables[name]
+    gone = {
+        column
+        for moved, table_name, columns in _MOVED
+        if table_name == name and REVISIONS.index(moved) > order
+        for column in columns
+    }
+    if not gone:
+        return table
+    old = Table(
+        name,
+        MetaData(),
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in table.columns
+        ),
+    )
+    for column in gone:
+        old.append_column(Column(column, LargeBinary, nullable=True))
+    return old
+
+
+def upgraded_rows(revision: str) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """What `rows_at(revision)` hold once upgraded to the head revision: columns moved
+    since are gone from their table, and their values are where they moved to."""
+    order = REVISIONS.index(revision)
+    found = []
+    for table, rows in rows_at(revision):
+        head = metadata.tables[table.name]
+        found.append((head, [{k: v for k, v in row.items() if k in head.c} for row in rows]))
+    moved_after = [moved for moved, *_ in _MOVED if REVISIONS.index(moved) > order]
+    if "0009" in moved_after and REVISIONS.index("0004") <= order:
+        ((table, blocks),) = [
+            (t, r) for t, r in rows_at("0009") if t.name == "metric_series_blocks"
+        ]
+        found.append((table, blocks))
+    return found
+
+
 def rows_at(revision: str) -> list[tuple[Table, list[dict[str, Any]]]]:
     """The tables existing at `revision`, with rows holding only that revision's columns."""
     order = REVISIONS.index(revision)
@@ -328,7 +409,10 @@ def rows_at(revision: str) -> list[tuple[Table, list[dict[str, Any]]]]:
         for column_revision, table, values in _ADDED:
             if table == name and REVISIONS.index(column_revision) <= order:
                 extra.update(values)
-        found.append((metadata.tables[name], [{**row, **extra} for row in rows]))
+        table = _table_at(name, order)
+        found.append(
+            (table, [{k: v for k, v in {**row, **extra}.items() if k in table.c} for row in rows])
+        )
     return found
 
 

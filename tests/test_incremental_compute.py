@@ -23,7 +23,7 @@ from wbr.export import deck_to_dict
 from wbr.ingest import ingest
 from wbr.registry.models import Registry
 from wbr.store import create_store_engine
-from wbr.store.schema import metric_series, metric_values
+from wbr.store.schema import metric_series, metric_series_blocks, metric_values
 from wbr.workspace import Workspace, open_workspace
 
 NEXT_WEEK = [shop.LAST_DAY + timedelta(days=n) for n in range(1, 8)]  # 17-23 March 2024
@@ -34,11 +34,21 @@ def stored(workspace: Workspace) -> dict[tuple[Any, ...], tuple[Any, ...]]:
 
 
 def saved_state(workspace: Workspace) -> dict[str, tuple[Any, ...]]:
-    """Each metric's saved daily arrays and definition, and when they were written."""
-    columns = [column for column in metric_series.c if column.name != "metric"]
+    """Each metric's definition, first day and saved blocks of daily arrays, and when
+    they were written (last)."""
+    columns = [c for c in metric_series.c if c.name not in ("metric", "updated_at")]
+    blocks = metric_series_blocks.c
     with workspace.engine.connect() as conn:
-        rows = conn.execute(sa.select(metric_series.c.metric, *columns)).all()
-    return {row[0]: tuple(row[1:]) for row in rows}
+        rows = conn.execute(
+            sa.select(metric_series.c.metric, *columns, metric_series.c.updated_at)
+        ).all()
+        saved = conn.execute(
+            sa.select(metric_series_blocks).order_by(blocks.metric, blocks.block)
+        ).all()
+    by_metric: dict[str, list[tuple[Any, ...]]] = {}
+    for block in saved:
+        by_metric.setdefault(block.metric, []).append((block.block, *(bytes(v) for v in block[2:])))
+    return {row[0]: (*row[1:-1], tuple(by_metric.get(row[0], ())), row[-1]) for row in rows}
 
 
 def without_time(state: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:

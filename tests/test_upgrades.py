@@ -11,7 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from revision_rows import REVISIONS, WEEK, comparable, insert_rows, rows_at, table_contents
+from revision_rows import (
+    REVISIONS,
+    WEEK,
+    comparable,
+    insert_rows,
+    table_contents,
+    upgraded_rows,
+)
 from sqlalchemy import Engine
 
 from wbr.notes.model import NoteTarget
@@ -57,7 +64,7 @@ def test_a_store_from_an_earlier_revision_upgrades_with_everything_intact(
     migrate(engine)
 
     assert current_revision(engine) == head_revision()
-    for table, rows in rows_at(revision):
+    for table, rows in upgraded_rows(revision):
         stored = table_contents(engine, table)
         expected = [{name: comparable(value) for name, value in row.items()} for row in rows]
         # Every value the old revision held is there; columns added since are empty.

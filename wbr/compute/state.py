@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -24,7 +26,13 @@ from wbr.ingest.runs import FAILED, RUNNING, SUCCEEDED, shown_status
 from wbr.registry.models import Metric, Registry
 from wbr.store.dialect import in_lists
 from wbr.store.raw import raw_table_name
-from wbr.store.schema import compute_runs, load_runs, metric_series
+from wbr.store.schema import (
+    SERIES_BLOCK_DAYS,
+    compute_runs,
+    load_runs,
+    metric_series,
+    metric_series_blocks,
+)
 
 STORED_SERIES_VERSION = 2
 
@@ -73,22 +81,32 @@ class StoredMetric:
     series: DailySeries | None
 
 
-def _array(blob: bytes | None, dtype: type) -> np.ndarray:
-    return np.frombuffer(blob or b"", dtype=dtype).copy()
+# The daily arrays, as they are stored in each block (see `metric_series_blocks`).
+ARRAYS: tuple[tuple[str, type], ...] = (
+    ("present", np.bool_),
+    ("sums", np.float64),
+    ("counts", np.float64),
+    ("extremes", np.float64),
+)
 
 
 def load_stored(conn: Connection) -> dict[str, StoredMetric]:
+    table = metric_series_blocks.c
+    arrays = [getattr(table, name) for name, _ in ARRAYS]
+    blocks: dict[str, list[Any]] = defaultdict(list)
+    query = sa.select(table.metric, *arrays).order_by(table.metric, table.block)
+    for row in conn.execute(query).all():
+        blocks[row[0]].append(row)
     stored = {}
     for row in conn.execute(sa.select(metric_series)):
         series = None
         if row.first_day is not None:
-            series = DailySeries(
-                first_day=row.first_day,
-                present=_array(row.present, np.bool_),
-                sums=_array(row.sums, np.float64),
-                counts=_array(row.counts, np.float64),
-                extremes=_array(row.extremes, np.float64),
-            )
+            found = blocks.get(row.metric, [])
+            joined: dict[str, np.ndarray] = {
+                name: np.frombuffer(b"".join([part[i] for part in found]), dtype=dtype).copy()
+                for i, (name, dtype) in enumerate(ARRAYS, start=1)
+            }
+            series = DailySeries(first_day=row.first_day, **joined)
         stored[row.metric] = StoredMetric(row.definition, series)
     return stored
 
@@ -103,13 +121,16 @@ def save_stored(
 
     `before`: the state this computation started from, or None when it was not read (a
     full computation): then every row is replaced. Otherwise only the metrics whose
-    definition or daily arrays changed are written, and those no longer defined
-    removed: the arrays are ~27 KB a metric over three years, and rewriting all of them
-    cost 8 MB of writes at 300 metrics on every computation, one that changed nothing
-    included.
+    definition or daily arrays changed are written, and of their arrays only the
+    blocks from the first changed day on; those no longer defined are removed. The
+    arrays are ~27 KB a metric over three years: rewriting all of them cost 8 MB of
+    writes at 300 metrics on every computation (0.05 s of SQLite's commit), a week
+    added now rewrites one or two blocks of 128 days.
     """
+    blocks = metric_series_blocks.c
     if before is None:
         conn.execute(metric_series.delete())
+        conn.execute(metric_series_blocks.delete())
         changed = list(definitions)
     else:
         changed = [
@@ -117,11 +138,13 @@ def save_stored(
             for name, definition in definitions.items()
             if not _same_state(before.get(name), definition, series.get(name))
         ]
-        stale = [name for name in before if name not in definitions] + changed
-        for names in in_lists(stale):
+        removed = [name for name in before if name not in definitions]
+        for names in in_lists(removed + changed):
             conn.execute(metric_series.delete().where(metric_series.c.metric.in_(names)))
+        for names in in_lists(removed):
+            conn.execute(metric_series_blocks.delete().where(blocks.metric.in_(names)))
     now = datetime.now(UTC)
-    rows = []
+    rows, rewritten, new_blocks = [], [], []
     for name in changed:
         daily = series.get(name)
         rows.append(
@@ -129,15 +152,79 @@ def save_stored(
                 "metric": name,
                 "definition": definitions[name],
                 "first_day": daily.first_day if daily is not None else None,
-                "present": daily.present.astype(np.bool_).tobytes() if daily else None,
-                "sums": daily.sums.astype(np.float64).tobytes() if daily else None,
-                "counts": daily.counts.astype(np.float64).tobytes() if daily else None,
-                "extremes": daily.extremes.astype(np.float64).tobytes() if daily else None,
                 "updated_at": now,
             }
         )
+        old = before.get(name) if before is not None else None
+        first_block = _first_changed_block(old.series if old is not None else None, daily)
+        if first_block is not None and before is not None:
+            rewritten.append({"name": name, "first_block": first_block})
+        new_blocks.extend(_blocks_from(name, daily, first_block))
     if rows:
         conn.execute(metric_series.insert(), rows)
+    if rewritten:
+        conn.execute(
+            metric_series_blocks.delete().where(
+                blocks.metric == sa.bindparam("name"), blocks.block >= sa.bindparam("first_block")
+            ),
+            rewritten,
+        )
+    if new_blocks:
+        conn.execute(metric_series_blocks.insert(), new_blocks)
+
+
+def _block_of(day: int) -> int:
+    return day // SERIES_BLOCK_DAYS
+
+
+def _first_changed_block(old: DailySeries | None, new: DailySeries | None) -> int | None:
+    """The first block whose stored arrays differ from `new`'s (None: none differs).
+
+    Blocks are numbered by day ordinal, so with the same first day the blocks before
+    the first day that changed hold the same bytes and stay as they are."""
+    if old is None or not len(old.present):
+        return None if new is None or not len(new.present) else _block_of(_ordinal(new, 0))
+    if new is None or not len(new.present):
+        return _block_of(_ordinal(old, 0))  # every old block goes
+    if new.first_day != old.first_day:  # every old block goes; every new one is written
+        return _block_of(min(_ordinal(old, 0), _ordinal(new, 0)))
+    common = min(len(old.present), len(new.present))
+    differs = old.present[:common] != new.present[:common].astype(np.bool_)
+    for name in ("sums", "counts", "extremes"):
+        a, b = getattr(old, name)[:common], getattr(new, name)[:common].astype(np.float64)
+        # Byte for byte, as stored: NaN payloads and -0.0 count as changes.
+        differs |= a.view(np.uint64) != b.view(np.uint64)
+    found = np.flatnonzero(differs)
+    if found.size:
+        return _block_of(_ordinal(old, int(found[0])))
+    if len(old.present) == len(new.present):
+        return None
+    # It grew or was cut: the block of the first day one of them has and the other not.
+    return _block_of(_ordinal(old, common))
+
+
+def _ordinal(series: DailySeries, index: int) -> int:
+    return series.first_day.toordinal() + index
+
+
+def _blocks_from(
+    name: str, daily: DailySeries | None, first_block: int | None
+) -> list[dict[str, Any]]:
+    """The rows of `daily`'s blocks from `first_block` on."""
+    if daily is None or first_block is None:
+        return []
+    arrays = [(key, getattr(daily, key).astype(dtype)) for key, dtype in ARRAYS]
+    start, days = daily.first_day.toordinal(), len(daily.present)
+    offset = max(0, first_block * SERIES_BLOCK_DAYS - start)
+    found = []
+    while offset < days:
+        block = _block_of(start + offset)
+        end = min(days, (block + 1) * SERIES_BLOCK_DAYS - start)
+        row: dict[str, Any] = {"metric": name, "block": block}
+        row.update({key: values[offset:end].tobytes() for key, values in arrays})
+        found.append(row)
+        offset = end
+    return found
 
 
 def _same_state(stored: StoredMetric | None, definition: str, daily: DailySeries | None) -> bool:

@@ -31,11 +31,13 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Boolean,
+    Column,
     Connection,
     Date,
     DateTime,
     Engine,
     LargeBinary,
+    MetaData,
     Table,
     delete,
     func,
@@ -157,10 +159,28 @@ def write_backup(engine: Engine, path: Path) -> BackupSummary:
     return BackupSummary(revision, rows)
 
 
+def as_stored(connection: Connection, table: Table) -> Table:
+    """`table` as this store has it. At an older revision: the columns of today's that it
+    has, and those a later revision moved away (the daily arrays of `metric_series`
+    until 0009), so a backup of it keeps every value and restores through the
+    migrations, which move them."""
+    present = {column["name"]: column for column in inspect(connection).get_columns(table.name)}
+    known = [column for column in table.columns if column.name in present]
+    moved = [name for name in present if name not in table.c]
+    if len(known) == len(table.columns) and not moved:
+        return table
+    return Table(
+        table.name,
+        MetaData(),
+        *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in known),
+        *(Column(name, present[name]["type"], nullable=True) for name in moved),
+    )
+
+
 def _dump_table(connection: Connection, table: Table, out: IO[str]) -> int:
-    names = {column["name"] for column in inspect(connection).get_columns(table.name)}
-    columns = [column for column in table.columns if column.name in names]  # an older revision
-    query = select(*columns).order_by(*(table.primary_key.columns or columns))
+    stored = as_stored(connection, table)
+    columns = list(stored.columns)
+    query = select(*columns).order_by(*(stored.primary_key.columns or columns))
     count = 0
     for row in connection.execution_options(yield_per=BATCH_ROWS).execute(query).mappings():
         values = {name: _encode(value) for name, value in row.items()}
@@ -282,13 +302,16 @@ def _rows_of(engine: Engine) -> Iterator[tuple[str, dict[str, Any]]]:
 def _replace(
     engine: Engine, rows: Iterable[tuple[str, dict[str, Any]]], revision: str
 ) -> BackupSummary:
-    tables = {table.name: table for table in backed_up_tables()}
     counts: dict[str, int] = {}
     with engine.begin() as connection:
         present = set(inspect(connection).get_table_names())
-        for name, table in tables.items():
-            if name in present:
-                connection.execute(delete(table))
+        tables = {
+            table.name: as_stored(connection, table)
+            for table in backed_up_tables()
+            if table.name in present
+        }
+        for table in tables.values():
+            connection.execute(delete(table))
         batch: list[dict[str, Any]] = []
         batch_table: str | None = None
         for name, row in rows:
@@ -308,7 +331,9 @@ def _insert(
 ) -> None:
     if name is None or not rows:
         return
-    table = tables[name]
+    table = tables.get(name)
+    if table is None:
+        raise BackupError(f"the backup holds rows of {name}, a table this store does not have")
     try:
         connection.execute(table.insert(), list(_decode_rows(table, rows)))
     except (TypeError, ValueError) as error:
