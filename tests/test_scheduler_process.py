@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 from small_project import write_project
 
@@ -59,3 +60,31 @@ def test_the_scheduler_refreshes_on_its_crontab_and_stops_on_sigterm(tmp_path: P
             child.communicate()
     assert child.returncode == 0, err
     assert "scheduler started" in out and "refreshed for" in out
+
+
+def test_the_scheduler_settles_its_heap_once_after_its_first_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What is alive after the first tick stays out of the garbage collector's walks;
+    later ticks leave the frozen set as it is."""
+    import gc
+
+    from wbr.schedule import service
+
+    seen: list[object] = []
+    settled: list[int] = []
+    monkeypatch.setattr(service, "run_due", lambda workspace, clock: f"tick {len(seen)}")
+    monkeypatch.setattr(service, "settle_heap", lambda: settled.append(len(seen)))
+    tick = service.ticker(object(), object(), seen.append)  # type: ignore[arg-type]
+    for _ in range(3):
+        tick()
+    assert seen == ["tick 0", "tick 1", "tick 2"]
+    assert settled == [1]  # once, right after the first tick's report
+
+    monkeypatch.undo()
+    frozen = gc.get_freeze_count()
+    try:
+        service.settle_heap()
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()

@@ -65,17 +65,20 @@ def scheduled(args: argparse.Namespace) -> Result:
     """The weekly refresh as `wbr scheduler` runs it: in a process that is already up.
 
     The scheduler opens its workspace once and keeps it; when it starts it catches up,
-    which here is a refresh that finds nothing new (its phases are reported apart).
+    which here is a refresh that finds nothing new (its phases are reported apart),
+    and then leaves what is alive out of the garbage collector's walks (`settle_heap`).
     Then this step prints READY and waits for a line on standard input, while the
     runner appends the new week to the source. Only the refresh after that line is
     timed: `seconds` is its wall clock, from the moment the new rows are there.
     """
+    from wbr.schedule.service import settle_heap
     from wbr.workspace import open_workspace
 
     _import_pipeline()
     caught_up = Clock()
     workspace = open_workspace(args.folder / "metrics.yaml", args.url, args.raw_url)
     _refresh(workspace, args, caught_up)
+    settle_heap()  # as the scheduler does after its first tick
     print("READY", flush=True)
     sys.stdin.readline()
     start = time.perf_counter()

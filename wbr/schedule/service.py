@@ -10,6 +10,7 @@ jobs of this process from overlapping; the store's lock keeps processes apart.
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +24,34 @@ from wbr.workspace import Workspace
 POLL_SECONDS = 60
 
 
+def settle_heap() -> None:
+    """Leave what is alive now out of the garbage collector's walks, for good.
+
+    Called once, after the process's first tick: its modules, registry and caches
+    live as long as the process. Python's full collections walked them all (about
+    120,000 objects after a 300-metric refresh), 0.08-0.09 s that fell inside
+    whichever step of a weekly refresh happened to set one off; frozen, a collection
+    walks only what later ticks made (`gc.freeze`)."""
+    gc.collect()
+    gc.freeze()
+
+
+def ticker(
+    workspace: Workspace, clock: Clock, on_tick: Callable[[TickReport], None]
+) -> Callable[[], None]:
+    """The jobs' tick: run what is due; after the first, settle the heap."""
+    settled = False
+
+    def tick() -> None:
+        nonlocal settled
+        on_tick(run_due(workspace, clock))
+        if not settled:  # one worker thread runs the ticks: no race
+            settled = True
+            settle_heap()
+
+    return tick
+
+
 def run_forever(
     workspace: Workspace, on_tick: Callable[[TickReport], None], poll_seconds: int = POLL_SECONDS
 ) -> None:
@@ -31,11 +60,7 @@ def run_forever(
     from apscheduler.triggers.interval import IntervalTrigger
 
     schedule = require_schedule(workspace)
-    clock = Clock()
-
-    def tick() -> None:
-        on_tick(run_due(workspace, clock))
-
+    tick = ticker(workspace, Clock(), on_tick)
     scheduler = BlockingScheduler(
         timezone=schedule.zone,
         executors={"default": ThreadPoolExecutor(max_workers=1)},
