@@ -118,7 +118,19 @@ def test_numbers_from_numpy_and_non_finite_ones_are_written_as_json_numbers() ->
     assert deck_to_dict(deck)["sections"][0]["charts"][0]["decimals"] == 2
 
 
-def test_a_value_no_deck_holds_is_refused() -> None:
-    deck = dataclasses.replace(sample_deck(), generated_at=object())  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [(np.float32(0.5), 0.5), (np.int64(7), 7), (np.bool_(True), True), (np.float64(2.5), 2.5)],
+)
+def test_a_numpy_number_is_written_as_its_python_value(value: Any, written: Any) -> None:
+    deck = dataclasses.replace(sample_deck(), generated_at=value)
+    assert deck_to_dict(deck)["generated_at"] == written
+
+
+@pytest.mark.parametrize(
+    "value", [object(), np.datetime64("2024-01-06"), np.array([1.0, 2.0]), {1, 2}]
+)
+def test_a_value_no_deck_holds_is_refused(value: Any) -> None:
+    deck = dataclasses.replace(sample_deck(), generated_at=value)
     with pytest.raises(TypeError):
         deck_to_json(deck)

@@ -431,3 +431,47 @@ def test_a_wide_file_and_its_appended_rows_store_what_the_row_by_row_path_stores
         project.close()
     assert len(stored[0]) == 407
     same_rows(*stored)
+
+
+@pytest.mark.parametrize("raw", ["duckdb", "sqlite"])
+def test_a_header_with_a_line_break_in_a_name_is_read_whole_and_loses_no_row(
+    tmp_path: Path, raw: str
+) -> None:
+    """Appended bytes are read behind a copy of the header's first line; a quoted name
+    holding a line break makes the header two lines, so such a file is read whole (an
+    append read nothing after such a header, and moved its mark past the new rows)."""
+    header = 'Date,"units\n(each)",amount\n'
+
+    def rows(first: int, last: int) -> str:  # over 64 KiB: the next load may append
+        return "".join(f"2024-01-{1 + n % 28:02d},{n},{n * 0.5}\n" for n in range(first, last))
+
+    project = Project(tmp_path, {"kind": "csv", "path": "orders.csv", "date_column": "Date"}, raw)
+    (tmp_path / "orders.csv").write_text(header + rows(0, 4000), encoding="utf-8")
+    assert project.load().rows == 4000
+    with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
+        handle.write(rows(4000, 4010))
+    for _ in range(2):  # the append, then the file unchanged
+        report = project.load()
+        assert (report.mode, report.rows) == ("full", 4010)
+        assert sorted(row[1] for row in project.rows()) == list(range(4010))
+    project.close()
+
+
+def test_columns_named_as_duckdb_keywords_load_and_match_the_row_by_row_path(
+    tmp_path: Path,
+) -> None:
+    """`by`, `at`, `asof`, `semi`: names DuckDB reserves beyond PostgreSQL's list, which
+    the SQL dialect left unquoted, so DuckDB's parser failed on every load of them."""
+    lines = "".join(f"2024-01-{1 + n % 28:02d},{n},{n % 3},x{n},{n * 0.5}\n" for n in range(300))
+    stored = []
+    for raw in ("duckdb", "sqlite"):
+        project = Project(
+            tmp_path / raw, {"kind": "csv", "path": "orders.csv", "date_column": "at"}, raw
+        )
+        (project.folder / "orders.csv").write_text("at,by,asof,semi,glob\n" + lines, "utf-8")
+        assert project.load().rows == 300
+        if raw == "duckdb":
+            assert project.marked()  # DuckDB's own reader loaded it
+        stored.append([(str(row[0]), *row[1:]) for row in project.rows()])
+        project.close()
+    same_rows(sorted(stored[0], key=str), sorted(stored[1], key=str))

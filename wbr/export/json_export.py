@@ -46,8 +46,8 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 def _plain(value: Any) -> Any:
     """What orjson cannot write itself, as what it can: a dataclass as a dict of its
-    fields; a subclass it does not take (a numpy float or integer, a pandas
-    Timestamp) as its base value."""
+    fields; a date subclass (a pandas Timestamp) in ISO form; a numpy number or
+    boolean as its Python value. Anything else is refused, as `json.dumps` refused it."""
     if is_dataclass(value) and not isinstance(value, type):
         body = {name: getattr(value, name) for name in _field_names(type(value))}
         if isinstance(value, Chart):
@@ -55,9 +55,12 @@ def _plain(value: Any) -> Any:
         return body
     if isinstance(value, date):
         return value.isoformat()
-    item = getattr(value, "item", None)  # a numpy scalar: its Python value
-    if callable(item):
-        return item()
+    if isinstance(value, float):  # numpy's float64; NaN and inf go on to be null
+        return float(value)
+    # Another numpy number or boolean (float32, int64, bool_), not a date or an array.
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind in ("b", "i", "u", "f") and getattr(value, "ndim", None) == 0:
+        return value.item()
     raise TypeError(f"a deck holds no {type(value).__name__}")
 
 

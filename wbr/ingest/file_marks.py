@@ -85,14 +85,20 @@ def appended_from(previous: FileMark | None, now: FileMark, path: Path) -> int |
         return None
     if now.size < previous.size or previous.size <= BLOCK_BYTES:
         return None  # shrunk, or too small for the two blocks to tell an edit apart
+    with path.open("rb") as handle:
+        # New bytes are read behind a copy of the header's first line: a header with a
+        # quoted line break in a name (an odd number of quotes on its first line) spans
+        # more lines, so such a file is read whole.
+        if handle.readline().count(b'"') % 2:
+            return None
     if now.size == previous.size:
         return now.size if now == previous else None  # unchanged, or rewritten in place
     if _sha(path, 0, BLOCK_BYTES) != previous.head_sha:
         return None
     if _sha(path, previous.size - BLOCK_BYTES, previous.size) != previous.tail_sha:
         return None
-    with path.open("rb") as handle:  # the old end must be the end of a line
-        handle.seek(previous.size - 1)
+    with path.open("rb") as handle:
+        handle.seek(previous.size - 1)  # the old end must be the end of a line
         if handle.read(1) != b"\n":
             return None
     return previous.size

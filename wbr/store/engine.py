@@ -8,6 +8,7 @@ replace it through `WBR_DATABASE_URL` or the project's configuration.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import time
@@ -120,6 +121,18 @@ def create_store_engine(url: str | URL, *, lock_timeout_seconds: float | None = 
     return engine
 
 
+@functools.cache
+def duckdb_reserved_words() -> frozenset[str]:
+    """The words DuckDB's parser does not take as a plain name (once per process)."""
+    import duckdb
+
+    with duckdb.connect() as connection:
+        found = connection.execute(
+            "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+        ).fetchall()
+    return frozenset(str(row[0]).lower() for row in found)
+
+
 def _duckdb_engine(
     url: URL, lock_timeout_seconds: float | None, poolclass: type[Pool] = NullPool
 ) -> Engine:
@@ -127,6 +140,10 @@ def _duckdb_engine(
     not pooled (the file is free as soon as a command's work is done) and opening
     it waits, as SQLite's busy timeout does, while another process holds it."""
     engine = create_engine(url, poolclass=poolclass)
+    # The dialect quotes PostgreSQL's reserved words; DuckDB reserves more ("by", "at",
+    # "asof", "glob", "semi", ...), and a raw column with such a name broke every load.
+    preparer = engine.dialect.identifier_preparer
+    preparer.reserved_words = preparer.reserved_words | duckdb_reserved_words()
 
     @event.listens_for(engine, "do_connect")
     def _connect_when_free(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
