@@ -69,6 +69,7 @@ class Project:
 
     def __init__(self, folder: Path, source: dict[str, Any], raw: str) -> None:
         self.folder = folder
+        self.by_duckdb = False
         self.registry = load_registry(write_project(folder, {"orders": source}))
         self.engine = create_store_engine(f"sqlite:///{folder / 'app.db'}")
         migrate(self.engine)
@@ -78,7 +79,25 @@ class Project:
             self.raw = self.engine
 
     def load(self, full: bool = False) -> LoadReport:
-        (report,) = ingest(self.engine, self.registry, self.folder, full=full, raw_engine=self.raw)
+        """One load; `by_duckdb` then says whether DuckDB's own reader did it."""
+        from wbr.ingest import duckdb_csv
+
+        reader = duckdb_csv.load
+        done: list[bool] = []
+
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            outcome = reader(*args, **kwargs)
+            done.append(outcome is not None)
+            return outcome
+
+        duckdb_csv.load = watched  # type: ignore[assignment]
+        try:
+            (report,) = ingest(
+                self.engine, self.registry, self.folder, full=full, raw_engine=self.raw
+            )
+        finally:
+            duckdb_csv.load = reader  # type: ignore[assignment]
+        self.by_duckdb = any(done)
         return report
 
     def rows(self) -> list[tuple[Any, ...]]:
@@ -87,7 +106,7 @@ class Project:
         return sorted((tuple(row) for row in found), key=lambda row: row[0])
 
     def marked(self) -> bool:
-        """Whether the DuckDB path loaded the file (only it leaves a mark)."""
+        """Whether the store holds a mark of the file (either path leaves one)."""
         with self.raw.connect() as connection:
             if not sa.inspect(connection).has_table(MARKS_TABLE):
                 return False
@@ -118,7 +137,7 @@ def test_duckdb_reads_the_csv_itself_and_stores_what_the_row_by_row_path_stores(
     for project in (duck, lite):
         write_csv(project.folder, 1, 3000)
         assert project.load().rows == 2999
-    assert duck.marked()
+    assert duck.by_duckdb and duck.marked()
     got, expected = duck.rows(), lite.rows()
     same_rows(
         [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in got],
@@ -222,8 +241,8 @@ def test_a_text_column_pandas_would_retype_keeps_the_row_by_row_values(tmp_path:
         (project.folder / "orders.csv").write_text("id,day,tag\n" + "".join(lines), "utf-8")
         project.load()
         results.append([row[2] for row in project.rows()])
-        # Read row by row on both stores; only SQLite's batch path marks the file for appends.
-        assert project.marked() == (raw == "sqlite")
+        # Read row by row on both stores, which both mark the file for appends.
+        assert not project.by_duckdb and project.marked()
         project.close()
     assert results[0] == results[1]
     assert results[0][49:51] == ["word49", "7"]
@@ -245,7 +264,7 @@ def test_a_full_load_sets_duckdbs_row_order_setting_back(tmp_path: Path, bad_row
         assert beside.exec_driver_sql(setting).scalar() is True
         report = duck.load()
         assert beside.exec_driver_sql(setting).scalar() is True
-    assert report.rows == 2999 + bad_row and duck.marked() is not bad_row
+    assert report.rows == 2999 + bad_row and duck.by_duckdb is not bad_row
     got = duck.rows()
     assert [row[0] for row in got] == list(range(1, 3000 + bad_row))  # every row, any order
     duck.close()
@@ -308,7 +327,7 @@ def test_dates_are_parsed_only_in_iso_form(tmp_path: Path, odd: str | None, colu
     for project in (duck, lite):
         (project.folder / "orders.csv").write_text("".join(lines), encoding="utf-8")
         reports.append(project.load())
-    assert duck.marked() == (odd is None)
+    assert duck.by_duckdb == (odd is None)
     assert (reports[0].rows, reports[0].rows_rejected) == (
         reports[1].rows,
         reports[1].rows_rejected,
@@ -364,7 +383,7 @@ def test_pandas_missing_texts_are_missing_values(
             text[31] = ",".join(fields)
         (project.folder / "orders.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
         assert project.load().rows == 39
-    assert duck.marked() == (reads < 3)  # 3: both reads misfit, the row-by-row path loads
+    assert duck.by_duckdb == (reads < 3)  # 3: both reads misfit, the row-by-row path loads
     assert len(readers) == min(reads, 2)
     assert "nullstr = [''])" in readers[0]
     assert ("'NA'" in readers[-1]) == (reads > 1)
@@ -389,25 +408,28 @@ def _wide_line(n: int, columns: int) -> str:
 
 
 @pytest.mark.parametrize(
-    ("bad", "misfits"),
+    ("bad", "misfits", "error"),
     [
-        (None, False),
-        ("2.5", True),  # in a whole-number column: pandas re-types the column
-        (str(2**53 + 2), True),  # not exact as the DOUBLE DuckDB reads it as
-        ("nan", False),  # missing to pandas: the second read takes it as missing
-        ("n/a", False),
+        (None, False, None),
+        ("2.5", True, "not a whole number"),  # in a whole-number column
+        (str(2**53 + 2), True, None),  # not exact as the DOUBLE DuckDB reads it as
+        ("nan", False, None),  # missing to pandas: the second read takes it as missing
+        ("n/a", False, None),
     ],
 )
+@pytest.mark.parametrize("on_error", ["stop", "quarantine"])
 def test_a_wide_file_and_its_appended_rows_store_what_the_row_by_row_path_stores(
-    tmp_path: Path, bad: str | None, misfits: bool
+    tmp_path: Path, bad: str | None, misfits: bool, error: str | None, on_error: str
 ) -> None:
     """A wide daily file, as `wbr import-wbr-app` reads one: its first load and an
     append of a few rows, one of them with `bad` in a number column, give the rows
-    the row-by-row path gives; a value DuckDB might store otherwise leaves the file
-    to that path, with the same checks in both forms (`duckdb_writes.Checked`)."""
+    the row-by-row path gives, with the same checks in both forms
+    (`duckdb_writes.Checked`). A value DuckDB might store otherwise leaves the new
+    rows to the row-by-row path, which appends them or names the bad one's line, on
+    DuckDB as on SQLite."""
     columns = 60
     header = "Date," + ",".join(f"m{c:02d}" for c in range(columns)) + "\n"
-    source = {"kind": "csv", "path": "orders.csv", "date_column": "Date"}
+    source = {"kind": "csv", "path": "orders.csv", "date_column": "Date", "on_error": on_error}
     stored = []
     for raw in ("duckdb", "sqlite"):
         project = Project(tmp_path / raw, source, raw)
@@ -421,15 +443,25 @@ def test_a_wide_file_and_its_appended_rows_store_what_the_row_by_row_path_stores
             appended[3] = ",".join(fields)
         with path.open("a", encoding="utf-8") as handle:
             handle.writelines(appended)
-        # DuckDB leaves a misfit's file to the row-by-row path, which reads it whole
-        # there (it keeps no marks on DuckDB): a full reload on SQLite is the same load.
-        assert project.load(full=misfits and raw == "sqlite").rows_rejected == 0
-        if raw == "duckdb":
-            assert project.marked() is not misfits
+        if error is not None and on_error == "stop":
+            with pytest.raises(LoadError, match=rf"line 405: column 'm05'.*{error}"):
+                project.load()
+        else:
+            report = project.load()
+            rejected = int(error is not None)
+            assert (report.mode, report.rows_read, report.rows_rejected) == (
+                "incremental",
+                7,
+                rejected,
+            )
+            if raw == "duckdb":
+                assert project.by_duckdb is not misfits
         rows = [(str(row[0]), *row[1:]) for row in project.rows()]  # SQLite: ISO text
         stored.append(sorted(rows, key=str))
         project.close()
-    assert len(stored[0]) == 407
+    assert len(stored[0]) == 407 - int(error is not None) * (on_error == "quarantine") - (
+        7 * int(error is not None and on_error == "stop")
+    )
     same_rows(*stored)
 
 
@@ -471,7 +503,31 @@ def test_columns_named_as_duckdb_keywords_load_and_match_the_row_by_row_path(
         (project.folder / "orders.csv").write_text("at,by,asof,semi,glob\n" + lines, "utf-8")
         assert project.load().rows == 300
         if raw == "duckdb":
-            assert project.marked()  # DuckDB's own reader loaded it
+            assert project.by_duckdb  # DuckDB's own reader loaded it
         stored.append([(str(row[0]), *row[1:]) for row in project.rows()])
         project.close()
     same_rows(sorted(stored[0], key=str), sorted(stored[1], key=str))
+
+
+def test_a_keyed_source_on_duckdb_appends_its_new_rows_and_names_a_repeated_key(
+    tmp_path: Path,
+) -> None:
+    """A `key:` leaves the file to the row-by-row path on DuckDB too; a file that only
+    grew then has its new rows checked against every row loaded and appended, as on
+    the other stores, instead of the whole file read again."""
+    duck = Project(tmp_path, {**SOURCE, "key": ["order_id"]}, "duckdb")
+    write_csv(tmp_path, 1, 3000)
+    assert duck.load().rows == 2999 and not duck.by_duckdb
+    before = duck.rows()
+    write_csv(tmp_path, 3000, 3005, mode="a")
+    with (tmp_path / "orders.csv").open("a", encoding="utf-8") as handle:
+        handle.write(line(17))
+    with pytest.raises(LoadError, match=r"line 3006: duplicate key order_id=17"):
+        duck.load()
+    assert duck.rows() == before
+    write_csv(tmp_path, 1, 3005)
+    duck.load(full=True)
+    write_csv(tmp_path, 3005, 3010, mode="a")
+    report = duck.load()
+    assert (report.mode, report.rows_read, len(duck.rows())) == ("incremental", 5, 3009)
+    duck.close()

@@ -28,7 +28,7 @@ from wbr.ingest.secrets import redact
 from wbr.registry.models import Registry
 from wbr.registry.sources import SourceBase, SparkSource, SqlSource
 from wbr.store import raw
-from wbr.store.dialect import is_duckdb, is_spark, lock_table_loads
+from wbr.store.dialect import is_spark, lock_table_loads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,10 +214,10 @@ def _load_rows(
 ) -> dict[str, Any]:
     """The row-by-row path: the connector's batches typed and checked in pandas.
 
-    On a raw store other than DuckDB (whose own CSV path does the same), a CSV source
-    of one file is marked after every load (`wbr.ingest.file_marks`), and when the
-    next load finds that the file only grew, only its new bytes are read and their
-    rows appended, as the DuckDB path does, also for a source with `incremental:`.
+    A CSV source of one file is marked after every load (`wbr.ingest.file_marks`, as
+    DuckDB's own CSV path marks it), and when the next load finds that the file only
+    grew, only its new bytes are read and their rows appended, also for a source with
+    `incremental:`.
     The mark is written in the load's transaction, so a failed load keeps the old one.
     """
     from wbr.ingest.load import SourceLoad  # pandas: only on this path (see duckdb_csv)
@@ -253,16 +253,20 @@ def _load_rows(
         if observer is not None:
             observer.advanced(name, len(batch.frame), batch.done)
     outcome = load.finish()
-    # On DuckDB, what the file looked like is known only to the DuckDB path (mark is
-    # None here): a stale mark would make its next load append rows this load has
-    # already read. Elsewhere a one-file CSV is marked; any other source has none.
+    # A one-file CSV is marked in this load's transaction, as the DuckDB path marks it;
+    # any other source has none (a stale mark would append rows this load has read).
     file_marks.write_mark(connection, name, mark)
     return outcome
 
 
 def _marked_file(connection: Connection, connector: Connector) -> Path | None:
-    """The one CSV file whose appends the batch path can read alone, if any."""
-    if is_duckdb(connection) or not isinstance(connector, CsvConnector):
+    """The one CSV file whose appends the batch path can read alone, if any.
+
+    On DuckDB too: this path loads a file there when DuckDB's own reader leaves it (a
+    value it might read differently, a keyed source), and a file that only grew then
+    has its new rows appended, or a bad one reported by its line, as on any other
+    store, instead of the whole file read again and its columns typed anew."""
+    if not isinstance(connector, CsvConnector):
         return None
     files = connector.files()
     return files[0] if len(files) == 1 else None
