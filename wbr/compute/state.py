@@ -128,24 +128,31 @@ def save_stored(
     now rewrites one or two blocks of 128 days a metric (0.4-0.5 MB).
     """
     blocks = metric_series_blocks.c
+    # Each metric to write, and the first of its blocks to write (None: no block).
+    changed: dict[str, int | None] = {}
+    for name, definition in definitions.items():
+        old = before.get(name) if before is not None else None
+        daily = series.get(name)
+        first_block = _first_changed_block(old.series if old is not None else None, daily)
+        if (
+            old is None
+            or old.definition != definition
+            or (old.series is None) != (daily is None)
+            or first_block is not None
+        ):
+            changed[name] = first_block
     if before is None:
         conn.execute(metric_series.delete())
         conn.execute(metric_series_blocks.delete())
-        changed = list(definitions)
     else:
-        changed = [
-            name
-            for name, definition in definitions.items()
-            if not _same_state(before.get(name), definition, series.get(name))
-        ]
         removed = [name for name in before if name not in definitions]
-        for names in in_lists(removed + changed):
+        for names in in_lists(removed + list(changed)):
             conn.execute(metric_series.delete().where(metric_series.c.metric.in_(names)))
         for names in in_lists(removed):
             conn.execute(metric_series_blocks.delete().where(blocks.metric.in_(names)))
     now = datetime.now(UTC)
     rows, rewritten, new_blocks = [], [], []
-    for name in changed:
+    for name, first_block in changed.items():
         daily = series.get(name)
         rows.append(
             {
@@ -155,8 +162,6 @@ def save_stored(
                 "updated_at": now,
             }
         )
-        old = before.get(name) if before is not None else None
-        first_block = _first_changed_block(old.series if old is not None else None, daily)
         if first_block is not None and before is not None:
             rewritten.append({"name": name, "first_block": first_block})
         new_blocks.extend(_blocks_from(name, daily, first_block))
@@ -225,27 +230,6 @@ def _blocks_from(
         found.append(row)
         offset = end
     return found
-
-
-def _same_state(stored: StoredMetric | None, definition: str, daily: DailySeries | None) -> bool:
-    """Whether the saved row already holds this definition and these daily arrays."""
-    if stored is None or stored.definition != definition:
-        return False
-    old = stored.series
-    if old is None or daily is None:
-        return old is None and daily is None
-    return (
-        old.first_day == daily.first_day
-        and np.array_equal(old.present, daily.present.astype(np.bool_))
-        and all(
-            np.array_equal(a, b.astype(np.float64), equal_nan=True)
-            for a, b in (
-                (old.sums, daily.sums),
-                (old.counts, daily.counts),
-                (old.extremes, daily.extremes),
-            )
-        )
-    )
 
 
 @dataclass(frozen=True, slots=True)

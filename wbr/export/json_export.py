@@ -31,7 +31,7 @@ from wbr.deck.model import (
 # deck's 3.7 MB in 0.01 s, against 0.08 s for the standard library's C encoder walked
 # from Python); NaN and infinities as null. Dataclasses come to `_plain` instead, for
 # the one field that is a property (a chart's x_labels).
-_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_APPEND_NEWLINE
 
 # The field names of each deck dataclass, looked up once per class, not once per object.
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -64,13 +64,15 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"a deck holds no {type(value).__name__}")
 
 
-def _document(deck: Deck) -> dict[str, Any]:
-    return {"schema_version": JSON_SCHEMA_VERSION, **_plain(deck)}
+def _encoded(deck: Deck) -> bytes:
+    """The deck as indented JSON (two spaces) and a final newline, in UTF-8: dates in
+    ISO form, NaN and inf as null."""
+    document = {"schema_version": JSON_SCHEMA_VERSION, **_plain(deck)}
+    return orjson.dumps(document, default=_plain, option=_OPTIONS)
 
 
 def deck_to_json(deck: Deck) -> str:
-    """The deck as indented JSON (two spaces), dates in ISO form, NaN and inf as null."""
-    return orjson.dumps(_document(deck), default=_plain, option=_OPTIONS).decode() + "\n"
+    return _encoded(deck).decode()
 
 
 def deck_to_dict(deck: Deck) -> dict[str, Any]:
@@ -82,9 +84,7 @@ def deck_to_dict(deck: Deck) -> dict[str, Any]:
 
 def write_deck_json(deck: Deck, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        orjson.dumps(_document(deck), default=_plain, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
-    )
+    path.write_bytes(_encoded(deck))
 
 
 def _point(body: dict[str, Any]) -> SeriesPoint:

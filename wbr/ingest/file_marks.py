@@ -91,13 +91,12 @@ def appended_from(previous: FileMark | None, now: FileMark, path: Path) -> int |
         # more lines, so such a file is read whole.
         if handle.readline().count(b'"') % 2:
             return None
-    if now.size == previous.size:
-        return now.size if now == previous else None  # unchanged, or rewritten in place
-    if _sha(path, 0, BLOCK_BYTES) != previous.head_sha:
-        return None
-    if _sha(path, previous.size - BLOCK_BYTES, previous.size) != previous.tail_sha:
-        return None
-    with path.open("rb") as handle:
+        if now.size == previous.size:
+            return now.size if now == previous else None  # unchanged, or rewritten in place
+        if _sha(path, 0, BLOCK_BYTES) != previous.head_sha:
+            return None
+        if _sha(path, previous.size - BLOCK_BYTES, previous.size) != previous.tail_sha:
+            return None
         handle.seek(previous.size - 1)  # the old end must be the end of a line
         if handle.read(1) != b"\n":
             return None
